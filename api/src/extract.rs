@@ -1,0 +1,203 @@
+//! Request extractors that turn every kind of bad input into a problem naming the field:
+//! [`ValidJson`] (content type, size, syntax, unknown or mistyped fields, then `validator`
+//! rules) and [`ValidQuery`] (query strings, same rules).
+
+use crate::error::{ApiError, FieldError};
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use validator::{Validate, ValidationErrors, ValidationErrorsKind};
+
+/// Largest JSON body accepted unless a route sets its own [`JsonLimit`].
+pub const DEFAULT_JSON_LIMIT: usize = 1024 * 1024;
+
+/// Per-app or per-route limit on JSON bodies, set with `app_data`.
+#[derive(Debug, Clone, Copy)]
+pub struct JsonLimit(pub usize);
+
+/// A JSON body, deserialised strictly and validated.
+#[derive(Debug)]
+pub struct ValidJson<T>(pub T);
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<JsonLimit>()
+            .map_or(DEFAULT_JSON_LIMIT, |l| l.0);
+        let content_type_ok = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<mime::Mime>().ok())
+            .is_some_and(|m| {
+                m.type_() == mime::APPLICATION
+                    && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
+            });
+        let declared_len = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(ApiError::UnsupportedMediaType(
+                    "the request body must be JSON, sent with Content-Type: application/json"
+                        .to_owned(),
+                ));
+            }
+            if declared_len.is_some_and(|n| n > limit) {
+                return Err(ApiError::PayloadTooLarge(limit));
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| ApiError::BadRequest(e.to_string()))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(ApiError::PayloadTooLarge(limit));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            let value = parse_json::<T>(&body)?;
+            validate(&value)?;
+            Ok(ValidJson(value))
+        })
+    }
+}
+
+/// Deserialises a JSON document, reporting the path of the field that failed.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if body.is_empty() {
+        return Err(ApiError::BadRequest(
+            "the request body is empty; send a JSON object".to_owned(),
+        ));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let field = unknown_field_name(&inner.to_string())
+                    .map(|name| join_path(&path, &name))
+                    .unwrap_or_else(|| {
+                        missing_field_name(&inner.to_string())
+                            .map(|name| join_path(&path, &name))
+                            .unwrap_or(path)
+                    });
+                ApiError::field(field, strip_position(&inner.to_string()))
+            }
+            _ => ApiError::BadRequest(format!("the request body is not valid JSON: {inner}")),
+        }
+    })
+}
+
+/// Query string parameters, deserialised strictly and validated.
+#[derive(Debug)]
+pub struct ValidQuery<T>(pub T);
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidQuery<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query::<T>(req.query_string()).and_then(|v| {
+            validate(&v)?;
+            Ok(ValidQuery(v))
+        }))
+    }
+}
+
+/// Deserialises a query string, reporting the parameter that failed.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.into_inner().to_string();
+        let field = unknown_field_name(&message)
+            .or_else(|| missing_field_name(&message))
+            .unwrap_or(path);
+        ApiError::field(field, message)
+    })
+}
+
+/// A numeric id from the URL path; anything else is a 422 naming the parameter.
+pub fn path_id(req: &HttpRequest, name: &str) -> Result<i64, ApiError> {
+    let raw = req.match_info().get(name).unwrap_or_default();
+    raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
+        ApiError::field(
+            name,
+            format!("{raw:?} is not a valid id (a positive integer)"),
+        )
+    })
+}
+
+/// Runs `validator` rules and flattens their errors into field errors.
+pub fn validate<T: Validate>(value: &T) -> Result<(), ApiError> {
+    value.validate().map_err(|errors| {
+        let mut out = Vec::new();
+        flatten("", &errors, &mut out);
+        out.sort_by(|a, b| a.field.cmp(&b.field));
+        ApiError::Validation(out)
+    })
+}
+
+fn flatten(prefix: &str, errors: &ValidationErrors, out: &mut Vec<FieldError>) {
+    for (field, kind) in errors.errors() {
+        let path = join_path(prefix, field);
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                for e in list {
+                    let message = e
+                        .message
+                        .as_ref()
+                        .map(|m| m.to_string())
+                        .unwrap_or_else(|| e.code.to_string());
+                    out.push(FieldError::new(path.clone(), message));
+                }
+            }
+            ValidationErrorsKind::Struct(inner) => flatten(&path, inner, out),
+            ValidationErrorsKind::List(items) => {
+                for (i, inner) in items {
+                    flatten(&format!("{path}[{i}]"), inner, out);
+                }
+            }
+        }
+    }
+}
+
+fn join_path(prefix: &str, field: &str) -> String {
+    if prefix.is_empty() || prefix == "." {
+        field.to_owned()
+    } else {
+        format!("{prefix}.{field}")
+    }
+}
+
+/// serde reports unknown fields as "unknown field `x`, expected …".
+fn unknown_field_name(message: &str) -> Option<String> {
+    backticked_after(message, "unknown field `")
+}
+
+/// serde reports missing fields as "missing field `x`".
+fn missing_field_name(message: &str) -> Option<String> {
+    backticked_after(message, "missing field `")
+}
+
+fn backticked_after(message: &str, marker: &str) -> Option<String> {
+    let rest = &message[message.find(marker)? + marker.len()..];
+    Some(rest[..rest.find('`')?].to_owned())
+}
+
+/// Drops serde_json's " at line 1 column 17" suffix: the field name says where.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}

@@ -1,0 +1,149 @@
+//! How the OpenAPI spec is built: the document-level parts ([`ApiDoc`]: info, tags, security
+//! scheme) plus every path collected by utoipa-actix-web from the route registrations in
+//! [`crate::routes`], plus [`CommonErrors`] that adds the error responses every operation
+//! shares. `mxspool openapi` prints [`spec`]; the server serves the same document at
+//! `/api-docs/openapi.json`, and `openapi/openapi.json` is the committed copy.
+
+use crate::error::Problem;
+use actix_web::App;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDoc, Ref, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::{scope, AppExt};
+
+/// Where the spec is served.
+pub const SPEC_PATH: &str = "/api-docs/openapi.json";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "mxspool",
+        description = "Backup MX / queueing relay service.\n\n\
+While a customer's primary mail server is down, mxspool accepts the domain's mail, keeps it in \
+PostgreSQL and forwards it as soon as the primary answers again. A customer takes three steps:\n\n\
+1. **Add a relay domain** (`POST /api/v1/domains`): its name and target host (the primary mail server).\n\
+2. **Publish the MX record** shown by `GET /api/v1/domains/{id}/dns`: the backup MX with the \
+highest preference number of all the domain's MX records.\n\
+3. **Whitelist the backup MX** on the primary so relayed mail is not filtered twice.\n\n\
+Authenticate with `Authorization: Bearer <token>`: an access token from `/api/v1/auth/login`, \
+or an API key from `/api/v1/api-keys`. Errors are `application/problem+json` (RFC 9457).",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    tags(
+        (name = "auth", description = "Log in, refresh and revoke tokens; the caller's own account"),
+        (name = "accounts", description = "Operators, customers with plan limits, and domain administrators"),
+        (name = "api-keys", description = "Credentials for automation scripts"),
+        (name = "domains", description = "Relay domains: the domains this service is backup MX for"),
+        (name = "health", description = "Liveness and readiness probes"),
+    ),
+    components(schemas(Problem)),
+)]
+pub struct ApiDoc;
+
+struct SecurityAddon;
+
+impl Modify for SecurityAddon {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An access token from /api/v1/auth/login, or an API key (mxs_…)",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Adds the error responses that every operation of a kind can produce, so handlers list only
+/// their own (404, 409, …): 401 and 403 on authenticated operations, 400/413/415/422 on
+/// operations with a body, 422 on those with query or path parameters, 500 and 503 everywhere.
+struct CommonErrors;
+
+impl CommonErrors {
+    fn add(op: &mut Operation, status: &str, description: &str) {
+        if op.responses.responses.contains_key(status) {
+            return;
+        }
+        let response = ResponseBuilder::new()
+            .description(description)
+            .content(
+                crate::error::PROBLEM_JSON,
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build();
+        op.responses
+            .responses
+            .insert(status.to_owned(), response.into());
+    }
+}
+
+impl Modify for CommonErrors {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for op in ops.into_iter().flatten() {
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                if secured {
+                    Self::add(op, "401", "Missing, invalid or expired credentials");
+                    Self::add(
+                        op,
+                        "403",
+                        "The caller's role, plan or API key does not allow this",
+                    );
+                }
+                if op.request_body.is_some() {
+                    Self::add(op, "400", "The body is not valid JSON");
+                    Self::add(op, "413", "The body is too large");
+                    Self::add(op, "415", "The body is not sent as application/json");
+                }
+                if op.request_body.is_some()
+                    || op.parameters.as_ref().is_some_and(|p| !p.is_empty())
+                {
+                    Self::add(op, "422", "Invalid input; `errors` names each field");
+                }
+                Self::add(op, "500", "Unexpected server error");
+                Self::add(
+                    op,
+                    "503",
+                    "The database is unreachable or overloaded; retry",
+                );
+            }
+        }
+    }
+}
+
+/// The complete spec, exactly as served.
+pub fn spec() -> OpenApiDoc {
+    let (_, mut api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(crate::routes::configure_root)
+        .service(scope::scope("/api/v1").configure(crate::routes::configure_api))
+        .split_for_parts();
+    // Modifiers in ApiDoc ran before the paths were collected; run them over the whole spec.
+    SecurityAddon.modify(&mut api);
+    CommonErrors.modify(&mut api);
+    api
+}
+
+/// The spec as the pretty JSON committed in `openapi/openapi.json`.
+pub fn spec_json() -> Result<String, serde_json::Error> {
+    spec().to_pretty_json().map(|mut s| {
+        s.push('\n');
+        s
+    })
+}

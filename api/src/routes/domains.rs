@@ -1,0 +1,707 @@
+//! `/domains`: relay domains, their administrators and their DNS instructions.
+//!
+//! Who may do what: operators everything; a customer creates domains for itself within
+//! `max_domains` and manages what it owns; a domain administrator reads and changes the
+//! delivery settings of the domains it was given, but not their name or owner. Every lookup
+//! goes through [`DomainVisibility`], so another tenant's domain answers 404.
+
+use crate::auth::Caller;
+use crate::error::{ApiError, FieldError, Problem};
+use crate::extract::{path_id, ValidJson, ValidQuery};
+use crate::pagination::PageRequest;
+use crate::state::AppState;
+use actix_web::{delete, get, patch, post, put, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use diesel::Connection;
+use mxspool_store::domains::{
+    self, DomainChanges, DomainFilter, DomainVisibility, NewDomain, RelayDomain,
+};
+use mxspool_store::kinds::{DomainType, RecipientPolicy, Role, Service, TlsPolicy};
+use mxspool_store::{accounts, names, AccountId, DomainId, PgConnection};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+/// Default message size limit: 50 MiB.
+pub const DEFAULT_MAX_MESSAGE_SIZE: i64 = 50 * 1024 * 1024;
+/// Largest per-domain message size limit (a PostgreSQL `bytea` holds at most 1 GB).
+pub const MAX_MESSAGE_SIZE: i64 = 512 * 1024 * 1024;
+/// Default queue lifetime: 5 days.
+pub const DEFAULT_QUEUE_LIFETIME: i32 = 5 * 24 * 3600;
+/// Longest queue lifetime: 30 days.
+pub const MAX_QUEUE_LIFETIME: i32 = 30 * 24 * 3600;
+/// MX preference the backup should publish: higher than any primary's.
+pub const MX_PRIORITY: u16 = 90;
+/// TTL suggested for the MX record.
+pub const MX_TTL: u32 = 1800;
+
+/// A relay domain.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "id": 12, "name": "customer.example", "type": "relay", "target_host": "mail.customer.example",
+    "target_port": 25, "service": "smtp", "enabled": true, "tls_policy": "opportunistic",
+    "max_message_size": 52428800, "queue_lifetime_seconds": 432000, "recipient_policy": "any",
+    "owner_id": 7, "admin_ids": [], "created_at": "2026-11-28T10:00:00Z",
+    "updated_at": "2026-11-28T10:00:00Z"
+}))]
+pub struct DomainView {
+    pub id: DomainId,
+    /// Normalised: lower case, A-labels, no trailing dot.
+    pub name: String,
+    #[serde(rename = "type")]
+    pub domain_type: DomainType,
+    /// The primary mail server that relayed mail is delivered to.
+    pub target_host: String,
+    pub target_port: u16,
+    pub service: Service,
+    /// A disabled domain's mail is refused at RCPT time.
+    pub enabled: bool,
+    pub tls_policy: TlsPolicy,
+    /// Largest message accepted for this domain, in bytes.
+    pub max_message_size: i64,
+    /// How long undeliverable mail is kept before it bounces, in seconds.
+    pub queue_lifetime_seconds: i32,
+    pub recipient_policy: RecipientPolicy,
+    pub owner_id: AccountId,
+    /// Accounts with the `domain_admin` role that manage this domain.
+    pub admin_ids: Vec<AccountId>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl DomainView {
+    fn new(d: RelayDomain, admin_ids: Vec<AccountId>) -> Self {
+        DomainView {
+            id: d.id,
+            name: d.name,
+            domain_type: d.domain_type,
+            target_host: d.target_host,
+            target_port: u16::try_from(d.target_port).unwrap_or(25),
+            service: d.service,
+            enabled: d.enabled,
+            tls_policy: d.tls_policy,
+            max_message_size: d.max_message_size,
+            queue_lifetime_seconds: d.queue_lifetime_seconds,
+            recipient_policy: d.recipient_policy,
+            owner_id: d.owner_id,
+            admin_ids,
+            created_at: d.created_at,
+            updated_at: d.updated_at,
+        }
+    }
+}
+
+crate::page_type!(
+    /// One page of relay domains.
+    DomainPage,
+    DomainView
+);
+
+/// A new relay domain. Only `name` and `target_host` are required.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "customer.example", "target_host": "mail.customer.example", "target_port": 25,
+    "tls_policy": "opportunistic", "recipient_policy": "any"
+}))]
+pub struct CreateDomain {
+    /// The mail domain to relay for; IDNs are accepted and stored as A-labels.
+    #[validate(length(min = 1, max = 300, message = "must be 1 to 253 characters"))]
+    pub name: String,
+    /// Only `relay` (the default).
+    #[serde(rename = "type")]
+    pub domain_type: Option<DomainType>,
+    /// Host name or IP address of the primary mail server. Loopback, private, link-local,
+    /// multicast and unspecified addresses are refused unless the operator allows them.
+    #[validate(length(min = 1, max = 300, message = "must be 1 to 253 characters"))]
+    pub target_host: String,
+    /// Default 25.
+    #[validate(range(min = 1, max = 65535, message = "must be a port number, 1 to 65535"))]
+    pub target_port: Option<i32>,
+    /// Only `smtp` (the default).
+    pub service: Option<Service>,
+    /// Default true.
+    pub enabled: Option<bool>,
+    /// Default `opportunistic`.
+    pub tls_policy: Option<TlsPolicy>,
+    /// Bytes, 1024 to 536870912 (default 52428800, 50 MiB).
+    #[validate(range(
+        min = 1024,
+        max = 536870912,
+        message = "must be between 1024 and 536870912 bytes"
+    ))]
+    pub max_message_size: Option<i64>,
+    /// Seconds, 60 to 2592000 (30 days; default 432000, 5 days).
+    #[validate(range(
+        min = 60,
+        max = 2592000,
+        message = "must be between 60 and 2592000 seconds (30 days)"
+    ))]
+    pub queue_lifetime_seconds: Option<i32>,
+    /// Default `any`.
+    pub recipient_policy: Option<RecipientPolicy>,
+    /// Operators may create a domain for a customer; customers own what they create.
+    pub owner_id: Option<AccountId>,
+}
+
+/// Changes to a relay domain; absent fields stay as they are.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"target_host": "mx2.customer.example", "enabled": false}))]
+pub struct UpdateDomain {
+    /// Operators and the owner only.
+    #[validate(length(min = 1, max = 300, message = "must be 1 to 253 characters"))]
+    pub name: Option<String>,
+    #[validate(length(min = 1, max = 300, message = "must be 1 to 253 characters"))]
+    pub target_host: Option<String>,
+    #[validate(range(min = 1, max = 65535, message = "must be a port number, 1 to 65535"))]
+    pub target_port: Option<i32>,
+    pub enabled: Option<bool>,
+    pub tls_policy: Option<TlsPolicy>,
+    #[validate(range(
+        min = 1024,
+        max = 536870912,
+        message = "must be between 1024 and 536870912 bytes"
+    ))]
+    pub max_message_size: Option<i64>,
+    #[validate(range(
+        min = 60,
+        max = 2592000,
+        message = "must be between 60 and 2592000 seconds (30 days)"
+    ))]
+    pub queue_lifetime_seconds: Option<i32>,
+    pub recipient_policy: Option<RecipientPolicy>,
+    /// Operators only: give the domain to another customer.
+    pub owner_id: Option<AccountId>,
+}
+
+/// Filters and paging of `GET /domains`.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DomainQuery {
+    /// Exact domain name (normalised before matching, so `Example.COM.` finds `example.com`).
+    pub name: Option<String>,
+    /// Domains of this owner.
+    pub owner_id: Option<i64>,
+    pub enabled: Option<bool>,
+    /// Page size, 1 to 500 (default 50).
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// One DNS record to publish.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DnsRecord {
+    /// Record name relative to the zone: `@` is the domain itself.
+    pub host: String,
+    #[serde(rename = "type")]
+    pub record_type: String,
+    /// MX preference: the backup must have the highest number of all MX records.
+    pub priority: u16,
+    /// The mail server: the backup MX host name.
+    pub value: String,
+    pub ttl: u32,
+}
+
+/// What to publish in DNS for one relay domain.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "domain": "customer.example",
+    "records": [{"host": "@", "type": "MX", "priority": 90, "value": "backup-mx.example.net", "ttl": 1800}],
+    "zone_file_line": "customer.example. 1800 IN MX 90 backup-mx.example.net.",
+    "instructions": "Add an MX record for customer.example …"
+}))]
+pub struct DnsInstructions {
+    pub domain: String,
+    pub records: Vec<DnsRecord>,
+    /// The same record as a line for a BIND-style zone file.
+    pub zone_file_line: String,
+    /// What to do, in words.
+    pub instructions: String,
+}
+
+/// Where a normalisation error goes in the problem body.
+fn name_error(field: &str, e: names::NameError) -> ApiError {
+    ApiError::field(field, e.to_string())
+}
+
+fn not_found(id: DomainId) -> ApiError {
+    ApiError::NotFound(format!("domain {id} not found"))
+}
+
+/// The domain if the caller may see it; 404 otherwise.
+fn find_visible(
+    conn: &mut PgConnection,
+    visibility: &DomainVisibility,
+    id: DomainId,
+) -> Result<RelayDomain, ApiError> {
+    domains::find_visible(conn, visibility, id).map_err(|e| match e {
+        diesel::result::Error::NotFound => not_found(id),
+        other => other.into(),
+    })
+}
+
+/// Whether the caller may rename, re-own or delete the domain (not only configure it).
+fn is_owner_or_admin(caller: &Caller, domain: &RelayDomain) -> bool {
+    caller.is_admin() || (caller.role() == Role::Customer && domain.owner_id == caller.id())
+}
+
+fn with_admins(
+    conn: &mut PgConnection,
+    rows: Vec<RelayDomain>,
+) -> Result<Vec<DomainView>, ApiError> {
+    let ids: Vec<DomainId> = rows.iter().map(|d| d.id).collect();
+    let mut admins: BTreeMap<DomainId, Vec<AccountId>> = BTreeMap::new();
+    for (domain, account) in domains::admins_of(conn, &ids)? {
+        admins.entry(domain).or_default().push(account);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|d| {
+            let a = admins.remove(&d.id).unwrap_or_default();
+            DomainView::new(d, a)
+        })
+        .collect())
+}
+
+/// Checks a would-be owner: it must exist and be a customer or operator, and a customer must
+/// have room in its plan. Locks the owner row so concurrent creations cannot overshoot.
+fn check_owner(conn: &mut PgConnection, owner: AccountId) -> Result<(), ApiError> {
+    let account = accounts::lock(conn, owner).map_err(|e| match e {
+        diesel::result::Error::NotFound => {
+            ApiError::field("owner_id", format!("account {owner} does not exist"))
+        }
+        other => other.into(),
+    })?;
+    match account.role {
+        Role::Admin => Ok(()),
+        Role::DomainAdmin => Err(ApiError::field(
+            "owner_id",
+            "a domain_admin account cannot own domains; give it administration instead",
+        )),
+        Role::Customer => {
+            let max = i64::from(account.max_domains.unwrap_or(0));
+            let owned = accounts::count_owned_domains(conn, owner)?;
+            if owned >= max {
+                Err(ApiError::Forbidden(format!(
+                    "the plan allows {max} domain(s) and {owned} exist; ask the operator for a larger plan"
+                )))
+            } else {
+                Ok(())
+            }
+        }
+    }
+}
+
+fn name_conflict(e: diesel::result::Error, name: &str) -> ApiError {
+    match e {
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ) => ApiError::Conflict(format!("the domain {name} is already registered")),
+        other => other.into(),
+    }
+}
+
+/// List the relay domains the caller may see.
+#[utoipa::path(
+    tag = "domains",
+    params(DomainQuery),
+    responses((status = 200, description = "One page of domains", body = DomainPage)),
+    security(("bearer" = []))
+)]
+#[get("/domains")]
+pub async fn list_domains(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: ValidQuery<DomainQuery>,
+) -> Result<web::Json<DomainPage>, ApiError> {
+    let q = query.0;
+    let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
+    let name = match q.name {
+        Some(n) => Some(names::normalize_domain(&n).map_err(|e| name_error("name", e))?),
+        None => None,
+    };
+    let filter = DomainFilter {
+        name,
+        owner_id: q.owner_id.map(AccountId),
+        enabled: q.enabled,
+    };
+    let visibility = caller.domain_visibility();
+    let (items, next_cursor) = state
+        .db(move |conn| {
+            let rows = domains::list(
+                conn,
+                &visibility,
+                &filter,
+                page.after.map(DomainId),
+                page.fetch(),
+            )?;
+            let (rows, next) = page.finish(rows, |d| d.id.0);
+            Ok((with_admins(conn, rows)?, next))
+        })
+        .await?;
+    Ok(web::Json(DomainPage { items, next_cursor }))
+}
+
+/// Add a relay domain.
+///
+/// A customer's domain counts against its plan's `max_domains`.
+#[utoipa::path(
+    tag = "domains",
+    request_body = CreateDomain,
+    responses(
+        (status = 201, description = "Created", body = DomainView),
+        (status = 409, description = "The domain is already registered", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/domains")]
+pub async fn create_domain(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ValidJson<CreateDomain>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_unrestricted()?;
+    let input = body.0;
+    let owner = match (caller.role(), input.owner_id) {
+        (Role::Admin, owner) => owner.unwrap_or(caller.id()),
+        (Role::Customer, None) => caller.id(),
+        (Role::Customer, Some(owner)) if owner == caller.id() => owner,
+        (Role::Customer, Some(_)) => {
+            return Err(ApiError::Forbidden(
+                "customers can only create domains they own themselves".to_owned(),
+            ))
+        }
+        (Role::DomainAdmin, _) => {
+            return Err(ApiError::Forbidden(
+                "domain administrators cannot create domains".to_owned(),
+            ))
+        }
+    };
+    let allow_private = state.config.allow_private_targets;
+    let mut errors = Vec::new();
+    let name = names::normalize_domain(&input.name)
+        .map_err(|e| errors.push(FieldError::new("name", e.to_string())))
+        .ok();
+    let target_host = names::normalize_target_host(&input.target_host, allow_private)
+        .map_err(|e| errors.push(FieldError::new("target_host", e.to_string())))
+        .ok();
+    let (Some(name), Some(target_host)) = (name, target_host) else {
+        return Err(ApiError::Validation(errors));
+    };
+    let new = NewDomain {
+        name,
+        domain_type: input.domain_type.unwrap_or(DomainType::Relay),
+        owner_id: owner,
+        target_host,
+        target_port: input.target_port.unwrap_or(25),
+        service: input.service.unwrap_or(Service::Smtp),
+        enabled: input.enabled.unwrap_or(true),
+        tls_policy: input.tls_policy.unwrap_or(TlsPolicy::Opportunistic),
+        max_message_size: input.max_message_size.unwrap_or(DEFAULT_MAX_MESSAGE_SIZE),
+        queue_lifetime_seconds: input
+            .queue_lifetime_seconds
+            .unwrap_or(DEFAULT_QUEUE_LIFETIME),
+        recipient_policy: input.recipient_policy.unwrap_or(RecipientPolicy::Any),
+    };
+    let domain = state
+        .db(move |conn| {
+            conn.transaction::<_, ApiError, _>(|conn| {
+                check_owner(conn, new.owner_id)?;
+                domains::insert(conn, &new).map_err(|e| name_conflict(e, &new.name))
+            })
+        })
+        .await?;
+    tracing::info!(domain = %domain.name, id = %domain.id, "relay domain created");
+    Ok(HttpResponse::Created().json(DomainView::new(domain, Vec::new())))
+}
+
+/// Show a relay domain.
+#[utoipa::path(
+    tag = "domains",
+    params(("id" = i64, Path, description = "Domain id")),
+    responses(
+        (status = 200, description = "The domain", body = DomainView),
+        (status = 404, description = "No such domain, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/domains/{id}")]
+pub async fn get_domain(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<web::Json<DomainView>, ApiError> {
+    let id = DomainId(path_id(&req, "id")?);
+    let visibility = caller.domain_visibility();
+    let view = state
+        .db(move |conn| {
+            let d = find_visible(conn, &visibility, id)?;
+            Ok(with_admins(conn, vec![d])?.pop())
+        })
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    Ok(web::Json(view))
+}
+
+/// Change a relay domain.
+///
+/// Domain administrators may change the delivery settings; renaming needs the owner or an
+/// operator, and changing the owner an operator.
+#[utoipa::path(
+    tag = "domains",
+    params(("id" = i64, Path, description = "Domain id")),
+    request_body = UpdateDomain,
+    responses(
+        (status = 200, description = "The changed domain", body = DomainView),
+        (status = 404, description = "No such domain, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The new name is already registered", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/domains/{id}")]
+pub async fn update_domain(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    body: ValidJson<UpdateDomain>,
+) -> Result<web::Json<DomainView>, ApiError> {
+    let id = DomainId(path_id(&req, "id")?);
+    let input = body.0;
+    let allow_private = state.config.allow_private_targets;
+    let mut errors = Vec::new();
+    let name = input
+        .name
+        .as_deref()
+        .map(|n| {
+            names::normalize_domain(n)
+                .map_err(|e| errors.push(FieldError::new("name", e.to_string())))
+        })
+        .transpose()
+        .ok()
+        .flatten();
+    let target_host = input
+        .target_host
+        .as_deref()
+        .map(|h| {
+            names::normalize_target_host(h, allow_private)
+                .map_err(|e| errors.push(FieldError::new("target_host", e.to_string())))
+        })
+        .transpose()
+        .ok()
+        .flatten();
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let visibility = caller.domain_visibility();
+    let view = state
+        .db(move |conn| {
+            conn.transaction::<_, ApiError, _>(|conn| {
+                let current = find_visible(conn, &visibility, id)?;
+                if name.is_some() && !is_owner_or_admin(&caller, &current) {
+                    return Err(ApiError::Forbidden(
+                        "only the owner or an operator can rename a domain".to_owned(),
+                    ));
+                }
+                if let Some(owner) = input.owner_id {
+                    if !caller.is_admin() {
+                        return Err(ApiError::Forbidden(
+                            "only an operator can give a domain to another owner".to_owned(),
+                        ));
+                    }
+                    if owner != current.owner_id {
+                        check_owner(conn, owner)?;
+                    }
+                }
+                let changes = DomainChanges {
+                    name: name.clone(),
+                    owner_id: input.owner_id,
+                    target_host,
+                    target_port: input.target_port,
+                    enabled: input.enabled,
+                    tls_policy: input.tls_policy,
+                    max_message_size: input.max_message_size,
+                    queue_lifetime_seconds: input.queue_lifetime_seconds,
+                    recipient_policy: input.recipient_policy,
+                    updated_at: Some(Utc::now()),
+                };
+                let updated = domains::update(conn, id, &changes)
+                    .map_err(|e| name_conflict(e, name.as_deref().unwrap_or_default()))?;
+                Ok(with_admins(conn, vec![updated])?.pop())
+            })
+        })
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    Ok(web::Json(view))
+}
+
+/// Delete a relay domain, with its queued mail.
+#[utoipa::path(
+    tag = "domains",
+    params(("id" = i64, Path, description = "Domain id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such domain, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/domains/{id}")]
+pub async fn delete_domain(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let id = DomainId(path_id(&req, "id")?);
+    let visibility = caller.domain_visibility();
+    state
+        .db(move |conn| {
+            let current = find_visible(conn, &visibility, id)?;
+            if !is_owner_or_admin(&caller, &current) {
+                return Err(ApiError::Forbidden(
+                    "only the owner or an operator can delete a domain".to_owned(),
+                ));
+            }
+            domains::delete(conn, id)?;
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Resolves the domain and the domain_admin account for the admin assignment endpoints.
+fn admin_assignment(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    domain: DomainId,
+    account: AccountId,
+) -> Result<(), ApiError> {
+    let current = find_visible(conn, &caller.domain_visibility(), domain)?;
+    if !is_owner_or_admin(caller, &current) {
+        return Err(ApiError::Forbidden(
+            "only the owner or an operator can change a domain's administrators".to_owned(),
+        ));
+    }
+    let target = crate::routes::accounts::find_visible(conn, caller, account)?;
+    if target.role != Role::DomainAdmin {
+        return Err(ApiError::field(
+            "account_id",
+            format!("account {account} is a {}, not a domain_admin", target.role),
+        ));
+    }
+    Ok(())
+}
+
+/// Make a domain administrator manage this domain (idempotent).
+#[utoipa::path(
+    tag = "domains",
+    params(
+        ("id" = i64, Path, description = "Domain id"),
+        ("account_id" = i64, Path, description = "Id of an account with the domain_admin role"),
+    ),
+    responses(
+        (status = 204, description = "The account administers the domain"),
+        (status = 404, description = "No such domain or account, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[put("/domains/{id}/admins/{account_id}")]
+pub async fn add_domain_admin(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let id = DomainId(path_id(&req, "id")?);
+    let account = AccountId(path_id(&req, "account_id")?);
+    state
+        .db(move |conn| {
+            admin_assignment(conn, &caller, id, account)?;
+            Ok(domains::add_admin(conn, id, account)?)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Stop a domain administrator managing this domain.
+#[utoipa::path(
+    tag = "domains",
+    params(
+        ("id" = i64, Path, description = "Domain id"),
+        ("account_id" = i64, Path, description = "Id of an account with the domain_admin role"),
+    ),
+    responses(
+        (status = 204, description = "The account no longer administers the domain"),
+        (status = 404, description = "No such domain, account or assignment", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/domains/{id}/admins/{account_id}")]
+pub async fn remove_domain_admin(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let id = DomainId(path_id(&req, "id")?);
+    let account = AccountId(path_id(&req, "account_id")?);
+    state
+        .db(move |conn| {
+            admin_assignment(conn, &caller, id, account)?;
+            if domains::remove_admin(conn, id, account)? {
+                Ok(())
+            } else {
+                Err(ApiError::NotFound(format!(
+                    "account {account} does not administer domain {id}"
+                )))
+            }
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// What to publish in DNS so that the domain uses this service as its backup MX.
+#[utoipa::path(
+    tag = "domains",
+    params(("id" = i64, Path, description = "Domain id")),
+    responses(
+        (status = 200, description = "The MX record to publish", body = DnsInstructions),
+        (status = 404, description = "No such domain, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/domains/{id}/dns")]
+pub async fn dns_instructions(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<web::Json<DnsInstructions>, ApiError> {
+    let id = DomainId(path_id(&req, "id")?);
+    let visibility = caller.domain_visibility();
+    let domain = state
+        .db(move |conn| find_visible(conn, &visibility, id))
+        .await?;
+    let mx = state.config.hostname.clone();
+    let instructions = format!(
+        "Add an MX record for {name}: host \"@\" (the domain itself), type MX, priority \
+         {MX_PRIORITY}, mail server {mx}, TTL {MX_TTL}. Keep your primary mail server's MX record \
+         ({target}) with a lower number: the backup MX must always have the highest number \
+         (least priority) of all MX records of {name}, so senders use it only when the primary \
+         does not answer.",
+        name = domain.name,
+        target = domain.target_host,
+    );
+    Ok(web::Json(DnsInstructions {
+        zone_file_line: format!("{}. {MX_TTL} IN MX {MX_PRIORITY} {mx}.", domain.name),
+        records: vec![DnsRecord {
+            host: "@".to_owned(),
+            record_type: "MX".to_owned(),
+            priority: MX_PRIORITY,
+            value: mx,
+            ttl: MX_TTL,
+        }],
+        domain: domain.name,
+        instructions,
+    }))
+}

@@ -1,0 +1,49 @@
+//! Liveness and readiness probes for orchestrators and load balancers.
+
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+use actix_web::{get, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Probe result.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    /// `ok` when healthy.
+    pub status: String,
+}
+
+/// The process is up.
+#[utoipa::path(tag = "health", responses((status = 200, description = "Up", body = Health)))]
+#[get("/healthz")]
+pub async fn healthz() -> web::Json<Health> {
+    web::Json(Health {
+        status: "ok".to_owned(),
+    })
+}
+
+/// The database answers and has every migration this version needs.
+#[utoipa::path(
+    tag = "health",
+    responses(
+        (status = 200, description = "Ready", body = Health),
+        (status = 503, description = "Database unreachable or not migrated", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Health>, ApiError> {
+    let pending = state
+        .db(|conn| {
+            mxspool_store::pool::has_pending_migrations(conn)
+                .map_err(|e| ApiError::Unavailable(format!("cannot read migrations: {e}")))
+        })
+        .await?;
+    if pending {
+        return Err(ApiError::Unavailable(
+            "the database lacks migrations; run `mxspool migrate`".to_owned(),
+        ));
+    }
+    Ok(web::Json(Health {
+        status: "ok".to_owned(),
+    }))
+}

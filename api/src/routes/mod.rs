@@ -1,0 +1,39 @@
+//! HTTP handlers, one module per resource. [`configure_api`] mounts everything under
+//! `/api/v1`; [`configure_root`] the probes at the root.
+
+pub mod accounts;
+pub mod api_keys;
+pub mod auth;
+pub mod domains;
+pub mod health;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Every `/api/v1` route; the OpenAPI paths are collected from the same registrations.
+pub fn configure_api(cfg: &mut ServiceConfig) {
+    cfg.service(auth::login)
+        .service(auth::refresh)
+        .service(auth::logout)
+        .service(auth::me)
+        .service(accounts::list_accounts)
+        .service(accounts::create_account)
+        .service(accounts::get_account)
+        .service(accounts::update_account)
+        .service(accounts::delete_account)
+        .service(api_keys::list_api_keys)
+        .service(api_keys::create_api_key)
+        .service(api_keys::delete_api_key)
+        .service(domains::list_domains)
+        .service(domains::create_domain)
+        .service(domains::get_domain)
+        .service(domains::update_domain)
+        .service(domains::delete_domain)
+        .service(domains::add_domain_admin)
+        .service(domains::remove_domain_admin)
+        .service(domains::dns_instructions);
+}
+
+/// Probes outside the versioned API.
+pub fn configure_root(cfg: &mut ServiceConfig) {
+    cfg.service(health::healthz).service(health::readyz);
+}

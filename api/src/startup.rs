@@ -1,0 +1,110 @@
+//! Building and running the HTTP server: [`Application::build`] binds the listener (so tests
+//! can ask for port 0 and read the real port), [`Application::run_until_stopped`] serves.
+
+use crate::error::{problem_for_foreign_errors, ApiError};
+use crate::state::{ApiConfig, AppState};
+use actix_web::dev::{ResourceDef, Server, ServerHandle};
+use actix_web::middleware::ErrorHandlers;
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use mxspool_store::PgPool;
+use std::net::TcpListener;
+use utoipa_actix_web::{scope, AppExt};
+use utoipa_swagger_ui::SwaggerUi;
+
+/// A bound, not yet running, API server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+/// Every documented route with its methods, to answer 405 (with `Allow`) rather than 404 when
+/// the path exists but the method does not.
+struct KnownRoutes(Vec<(ResourceDef, Vec<String>)>);
+
+impl Application {
+    /// Binds `listener` and prepares the server; nothing is served until
+    /// [`run_until_stopped`](Self::run_until_stopped).
+    pub fn build(config: ApiConfig, pool: PgPool, listener: TcpListener) -> std::io::Result<Self> {
+        let port = listener.local_addr()?.port();
+        let workers = config.workers.max(1);
+        let state = web::Data::new(AppState::new(pool, config));
+        let spec = crate::openapi::spec();
+        let known = web::Data::new(known_routes(&spec));
+        let server = HttpServer::new(move || {
+            let (app, api) = App::new()
+                .into_utoipa_app()
+                .openapi(spec.clone())
+                .app_data(state.clone())
+                .app_data(known.clone())
+                .configure(crate::routes::configure_root)
+                .service(scope::scope("/api/v1").configure(crate::routes::configure_api))
+                .split_for_parts();
+            app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url(crate::openapi::SPEC_PATH, api))
+                .default_service(web::to(fallback))
+                .wrap(ErrorHandlers::new().default_handler(problem_for_foreign_errors))
+                .wrap(tracing_actix_web::TracingLogger::default())
+        })
+        .workers(workers)
+        .shutdown_timeout(10)
+        .listen(listener)?
+        .run();
+        Ok(Application { port, server })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle to stop the server gracefully from elsewhere.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn known_routes(spec: &utoipa::openapi::OpenApi) -> KnownRoutes {
+    let routes = spec
+        .paths
+        .paths
+        .iter()
+        .map(|(path, item)| {
+            let mut methods = Vec::new();
+            for (name, present) in [
+                ("GET", item.get.is_some()),
+                ("POST", item.post.is_some()),
+                ("PUT", item.put.is_some()),
+                ("PATCH", item.patch.is_some()),
+                ("DELETE", item.delete.is_some()),
+            ] {
+                if present {
+                    methods.push(name.to_owned());
+                }
+            }
+            (ResourceDef::new(path.as_str()), methods)
+        })
+        .collect();
+    KnownRoutes(routes)
+}
+
+/// Requests no route matched: 405 when the path is known, 404 otherwise.
+async fn fallback(
+    req: HttpRequest,
+    known: web::Data<KnownRoutes>,
+) -> Result<HttpResponse, ApiError> {
+    let path = req.path();
+    match known.0.iter().find(|(def, _)| def.is_match(path)) {
+        Some((_, methods)) => Err(ApiError::MethodNotAllowed(
+            format!(
+                "{} is not allowed on {path}; use {}",
+                req.method(),
+                methods.join(", ")
+            ),
+            methods.clone(),
+        )),
+        None => Err(ApiError::NotFound(format!("no such endpoint: {path}"))),
+    }
+}

@@ -1,0 +1,10 @@
+DROP TABLE api_key_domains;
+DROP TABLE api_keys;
+DROP TABLE domain_recipients;
+DROP TABLE domain_admins;
+DROP TRIGGER relay_domains_changed ON relay_domains;
+DROP FUNCTION relay_domains_notify();
+DROP TABLE relay_domains;
+DROP TABLE refresh_tokens;
+DROP TABLE accounts;
+DROP TABLE settings;

@@ -1,0 +1,92 @@
+//! The `mxspool` command line.
+
+use crate::config::{Config, Flags};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mxspool",
+    version,
+    about = "Backup MX / queueing relay service"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub flags: Flags,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API and the SMTP relay together (the default).
+    Serve,
+    /// Run only the HTTP API.
+    Api,
+    /// Run only the SMTP relay.
+    Relay,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI spec (or write it with --output).
+    Openapi {
+        /// Write the spec to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+/// Entry point: parses arguments, runs the subcommand, maps failure to exit code 1
+/// (configuration errors: 2).
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Openapi { output } = command {
+        return print_openapi(output);
+    }
+    let config = match Config::load(&cli.flags) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("mxspool: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    crate::telemetry::init(config.log_json);
+    let components = match command {
+        Command::Serve => crate::server::Components::ALL,
+        Command::Api => crate::server::Components::API,
+        Command::Relay => crate::server::Components::RELAY,
+        Command::Migrate => crate::server::Components::NONE,
+        Command::Openapi { .. } => return ExitCode::SUCCESS,
+    };
+    match crate::server::run(&config, components) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mxspool: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_openapi(output: Option<PathBuf>) -> ExitCode {
+    let json = match mxspool_api::openapi::spec_json() {
+        Ok(j) => j,
+        Err(e) => {
+            eprintln!("mxspool: cannot render the spec: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match output {
+        None => {
+            print!("{json}");
+            ExitCode::SUCCESS
+        }
+        Some(path) => match std::fs::write(&path, json) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("mxspool: cannot write {}: {e}", path.display());
+                ExitCode::FAILURE
+            }
+        },
+    }
+}

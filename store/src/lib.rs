@@ -1,0 +1,18 @@
+//! mxspool's PostgreSQL layer: the diesel schema, one model module per table group, and
+//! plain query functions taking `&mut PgConnection`. The API and the relay share it; the
+//! database is the only channel between them.
+
+pub mod accounts;
+pub mod api_keys;
+pub mod domains;
+pub mod ids;
+pub mod kinds;
+pub mod names;
+pub mod pool;
+pub mod refresh_tokens;
+pub mod schema;
+pub mod settings;
+
+pub use diesel::PgConnection;
+pub use ids::{AccountId, ApiKeyId, DomainId};
+pub use pool::{build_pool, PgPool, PooledConn};

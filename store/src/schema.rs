@@ -1,0 +1,198 @@
+// Diesel table definitions, kept in step with migrations/ by hand; the store tests run
+// every query against the migrated schema, so a drift fails there.
+
+diesel::table! {
+    settings (key) {
+        key -> Text,
+        value -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    accounts (id) {
+        id -> Int8,
+        email -> Text,
+        password_hash -> Text,
+        role -> Text,
+        parent_id -> Nullable<Int8>,
+        max_domains -> Nullable<Int4>,
+        may_create_domain_admins -> Nullable<Bool>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Int8,
+        account_id -> Int8,
+        family_id -> Uuid,
+        token_hash -> Bytea,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    relay_domains (id) {
+        id -> Int8,
+        name -> Text,
+        #[sql_name = "type"]
+        domain_type -> Text,
+        owner_id -> Int8,
+        target_host -> Text,
+        target_port -> Int4,
+        service -> Text,
+        enabled -> Bool,
+        tls_policy -> Text,
+        max_message_size -> Int8,
+        queue_lifetime_seconds -> Int4,
+        recipient_policy -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    domain_admins (domain_id, account_id) {
+        domain_id -> Int8,
+        account_id -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    domain_recipients (domain_id, local_part) {
+        domain_id -> Int8,
+        local_part -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Int8,
+        account_id -> Int8,
+        name -> Text,
+        prefix -> Text,
+        secret_hash -> Bytea,
+        can_write -> Bool,
+        domain_restricted -> Bool,
+        expires_at -> Nullable<Timestamptz>,
+        last_used_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    api_key_domains (api_key_id, domain_id) {
+        api_key_id -> Int8,
+        domain_id -> Int8,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> Int8,
+        sender -> Text,
+        client_ip -> Text,
+        helo -> Text,
+        tls -> Bool,
+        size -> Int8,
+        subject -> Nullable<Text>,
+        message_id_header -> Nullable<Text>,
+        body -> Bytea,
+        received_at -> Timestamptz,
+        dsn_sent_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> Int8,
+        message_id -> Int8,
+        domain_id -> Int8,
+        recipient -> Text,
+        state -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamptz>,
+        last_code -> Nullable<Int4>,
+        last_reply -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    delivery_attempts (id) {
+        id -> Int8,
+        delivery_id -> Int8,
+        domain_id -> Int8,
+        started_at -> Timestamptz,
+        duration_ms -> Int4,
+        target_host -> Text,
+        target_ip -> Nullable<Text>,
+        tls -> Bool,
+        code -> Nullable<Int4>,
+        reply -> Text,
+        outcome -> Text,
+    }
+}
+
+diesel::table! {
+    targets (host, port) {
+        host -> Text,
+        port -> Int4,
+        state -> Text,
+        changed_at -> Timestamptz,
+        last_probe_at -> Nullable<Timestamptz>,
+        next_probe_at -> Nullable<Timestamptz>,
+        probe_interval_ms -> Int4,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    target_events (id) {
+        id -> Int8,
+        host -> Text,
+        port -> Int4,
+        state -> Text,
+        at -> Timestamptz,
+        detail -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(refresh_tokens -> accounts (account_id));
+diesel::joinable!(relay_domains -> accounts (owner_id));
+diesel::joinable!(domain_admins -> relay_domains (domain_id));
+diesel::joinable!(domain_admins -> accounts (account_id));
+diesel::joinable!(domain_recipients -> relay_domains (domain_id));
+diesel::joinable!(api_keys -> accounts (account_id));
+diesel::joinable!(api_key_domains -> api_keys (api_key_id));
+diesel::joinable!(api_key_domains -> relay_domains (domain_id));
+diesel::joinable!(deliveries -> messages (message_id));
+diesel::joinable!(deliveries -> relay_domains (domain_id));
+diesel::joinable!(delivery_attempts -> deliveries (delivery_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    settings,
+    accounts,
+    refresh_tokens,
+    relay_domains,
+    domain_admins,
+    domain_recipients,
+    api_keys,
+    api_key_domains,
+    messages,
+    deliveries,
+    delivery_attempts,
+    targets,
+    target_events,
+);
