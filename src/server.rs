@@ -117,7 +117,10 @@ async fn serve(config: &Config, components: Components, pool: PgPool) -> anyhow:
         api_config.allow_private_targets = config.allow_private_targets;
         api_config.workers = config.http_workers;
         let app = mxspool_api::Application::build(api_config, pool.clone(), listener)?;
-        let base = format!("http://{}", config.http_addr);
+        let base = format!(
+            "http://{}",
+            std::net::SocketAddr::new(config.http_addr.ip(), app.port())
+        );
         lines.push(format!("API:        {base}/api/v1"));
         lines.push(format!("Swagger UI: {base}/swagger-ui/"));
         lines.push(format!(
@@ -145,12 +148,10 @@ async fn serve(config: &Config, components: Components, pool: PgPool) -> anyhow:
         let relay = mxspool_relay::Placeholder::bind(config.smtp_addr, config.hostname.clone())
             .await
             .with_context(|| format!("cannot listen on MXSPOOL_SMTP_ADDR {}", config.smtp_addr))?;
+        let smtp_addr = relay.local_addr()?;
         lines.insert(
             0,
-            format!(
-                "SMTP:       {} (relay placeholder: answers 421)",
-                config.smtp_addr
-            ),
+            format!("SMTP:       {smtp_addr} (relay placeholder: answers 421)"),
         );
         tasks.spawn(async move {
             relay.run(relay_stopped).await;

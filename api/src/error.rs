@@ -76,6 +76,10 @@ pub enum ApiError {
     BadRequest(String),
     #[error("invalid input")]
     Validation(Vec<FieldError>),
+    /// No credentials at all (the challenge then carries no error code, RFC 6750 §3.1).
+    #[error("{0}")]
+    MissingCredentials(String),
+    /// Credentials that failed a check.
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -108,7 +112,9 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => ("bad-request", "Malformed request"),
             ApiError::Validation(_) => ("validation", "Invalid input"),
-            ApiError::Unauthorized(_) => ("unauthorized", "Authentication required"),
+            ApiError::MissingCredentials(_) | ApiError::Unauthorized(_) => {
+                ("unauthorized", "Authentication required")
+            }
             ApiError::Forbidden(_) => ("forbidden", "Not allowed"),
             ApiError::NotFound(_) => ("not-found", "Not found"),
             ApiError::MethodNotAllowed(..) => ("method-not-allowed", "Method not allowed"),
@@ -156,7 +162,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::MissingCredentials(_) | ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(..) => StatusCode::METHOD_NOT_ALLOWED,
@@ -176,6 +182,9 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(self.status_code());
         response.content_type(PROBLEM_JSON);
         match self {
+            ApiError::MissingCredentials(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"mxspool\""));
+            }
             ApiError::Unauthorized(detail) => {
                 let challenge = format!(
                     "Bearer realm=\"mxspool\", error=\"invalid_token\", error_description=\"{}\"",

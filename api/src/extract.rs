@@ -77,20 +77,22 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             "the request body is empty; send a JSON object".to_owned(),
         ));
     }
+    // serde would also read a struct from a JSON array, by position; requests are objects.
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => {}
+        Some(_) if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() => {
+            return Err(ApiError::field("body", "must be a JSON object"));
+        }
+        _ => {}
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         match inner.classify() {
             serde_json::error::Category::Data => {
-                let field = unknown_field_name(&inner.to_string())
-                    .map(|name| join_path(&path, &name))
-                    .unwrap_or_else(|| {
-                        missing_field_name(&inner.to_string())
-                            .map(|name| join_path(&path, &name))
-                            .unwrap_or(path)
-                    });
-                ApiError::field(field, strip_position(&inner.to_string()))
+                let message = inner.to_string();
+                ApiError::field(field_of(&path, &message), strip_position(&message))
             }
             _ => ApiError::BadRequest(format!("the request body is not valid JSON: {inner}")),
         }
@@ -119,11 +121,20 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let message = e.into_inner().to_string();
-        let field = unknown_field_name(&message)
-            .or_else(|| missing_field_name(&message))
-            .unwrap_or(path);
-        ApiError::field(field, message)
+        ApiError::field(field_of(&path, &message), message)
     })
+}
+
+/// The field a serde error is about: its path, completed with the name serde puts in
+/// "unknown field `x`" / "missing field `x`" messages; `body` for the document itself.
+fn field_of(path: &str, message: &str) -> String {
+    let named = unknown_field_name(message).or_else(|| missing_field_name(message));
+    match named {
+        Some(name) if path == name || path.ends_with(&format!(".{name}")) => path.to_owned(),
+        Some(name) => join_path(path, &name),
+        None if path.is_empty() || path == "." => "body".to_owned(),
+        None => path.to_owned(),
+    }
 }
 
 /// A numeric id from the URL path; anything else is a 422 naming the parameter.

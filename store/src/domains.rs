@@ -2,7 +2,7 @@
 
 use crate::ids::{AccountId, DomainId};
 use crate::kinds::{DomainType, RecipientPolicy, Service, TlsPolicy};
-use crate::schema::{domain_admins, relay_domains};
+use crate::schema::{accounts, domain_admins, relay_domains};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
@@ -195,6 +195,27 @@ pub fn remove_admin(
     diesel::delete(domain_admins::table.find((domain, account)))
         .execute(conn)
         .map(|n| n > 0)
+}
+
+/// Takes `domain` away from the domain administrators that another customer than `owner`
+/// created, for when the domain changes hands: a customer's delegates must not keep managing
+/// a domain it no longer owns (nor could the new owner see or remove them). Administrators an
+/// operator created (no parent) stay. Returns how many assignments were dropped.
+pub fn drop_foreign_admins(
+    conn: &mut PgConnection,
+    domain: DomainId,
+    owner: AccountId,
+) -> QueryResult<usize> {
+    let foreign = accounts::table
+        .filter(accounts::parent_id.is_not_null())
+        .filter(accounts::parent_id.ne(owner))
+        .select(accounts::id);
+    diesel::delete(
+        domain_admins::table
+            .filter(domain_admins::domain_id.eq(domain))
+            .filter(domain_admins::account_id.eq_any(foreign)),
+    )
+    .execute(conn)
 }
 
 /// Ids of the domain administrators of each given domain, for the API's `admin_ids` field.

@@ -1,5 +1,7 @@
 //! The closed sets of words stored in TEXT columns (each guarded by a CHECK constraint in the
-//! migrations) as Rust enums, serialised the same way in JSON and in the database.
+//! migrations) as Rust enums, serialised the same way in JSON and in the database. Variant
+//! names are the snake_case of the stored word (serde's `rename_all` and the macro's table
+//! must agree; `kinds_serialise_as_their_stored_word` checks it).
 
 use diesel::deserialize::{FromSql, FromSqlRow};
 use diesel::expression::AsExpression;
@@ -17,8 +19,9 @@ macro_rules! text_enum {
             Serialize, Deserialize, AsExpression, FromSqlRow, utoipa::ToSchema,
         )]
         #[diesel(sql_type = Text)]
+        #[serde(rename_all = "snake_case")]
         pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+            $($(#[$vmeta])* $variant),+
         }
 
         impl $name {
@@ -119,3 +122,25 @@ text_enum!(
         Held => "held",
     }
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check<T: Serialize + Copy>(all: &[T], word: impl Fn(T) -> &'static str) {
+        for v in all {
+            let json = serde_json::to_value(v).unwrap_or_default();
+            assert_eq!(json, serde_json::Value::String(word(*v).to_owned()));
+        }
+    }
+
+    #[test]
+    fn kinds_serialise_as_their_stored_word() {
+        check(Role::ALL, Role::as_str);
+        check(DomainType::ALL, DomainType::as_str);
+        check(Service::ALL, Service::as_str);
+        check(TlsPolicy::ALL, TlsPolicy::as_str);
+        check(RecipientPolicy::ALL, RecipientPolicy::as_str);
+        check(DeliveryState::ALL, DeliveryState::as_str);
+    }
+}

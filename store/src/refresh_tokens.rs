@@ -74,3 +74,18 @@ pub fn revoke_family(
     .set(refresh_tokens::revoked_at.eq(now))
     .execute(conn)
 }
+
+/// Revokes every refresh token of an account (after a password change, so stolen sessions end).
+pub fn revoke_account(
+    conn: &mut PgConnection,
+    account: AccountId,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::account_id.eq(account))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(now))
+    .execute(conn)
+}

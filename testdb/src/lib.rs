@@ -12,7 +12,7 @@ use diesel::PgConnection;
 use std::time::Duration;
 
 /// Lock id shared by every test process that might build the template at the same time.
-const TEMPLATE_LOCK: i64 = 0x6d78_7370_6f6f_6c;
+const TEMPLATE_LOCK: i64 = 0x6d_7873_706f_6f6c;
 
 /// A database that exists for as long as this value lives.
 pub struct TestDb {
@@ -48,6 +48,12 @@ impl TestDb {
     /// Connection URL of this database.
     pub fn url(&self) -> String {
         url_for(&self.server_url, &self.name)
+    }
+
+    /// A connection to the server's `postgres` database, for statements about this database
+    /// itself (e.g. refusing connections to it).
+    pub fn connect_server(&self) -> PgConnection {
+        connect(&self.server_url, "postgres")
     }
 
     /// A direct connection, for tests that look at rows.
@@ -131,10 +137,10 @@ fn ensure_template(server_url: &str) -> String {
     .expect("checking for the template database");
     if !exists {
         let building = format!("{template}_building");
-        conn.batch_execute(&format!(
-            "DROP DATABASE IF EXISTS {building} WITH (FORCE); CREATE DATABASE {building}"
-        ))
-        .expect("creating the template database");
+        conn.batch_execute(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
+            .expect("dropping a half-built template database");
+        conn.batch_execute(&format!("CREATE DATABASE {building}"))
+            .expect("creating the template database");
         {
             let mut tpl = connect(server_url, &building);
             mxspool_store::pool::run_migrations(&mut tpl).expect("migrating the template");

@@ -135,7 +135,7 @@ fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
         .headers()
         .get(header::AUTHORIZATION)
         .ok_or_else(|| {
-            ApiError::Unauthorized(
+            ApiError::MissingCredentials(
                 "send Authorization: Bearer <access token or API key>".to_owned(),
             )
         })?

@@ -13,7 +13,7 @@ use mxspool_store::accounts::{
     self, Account, AccountChanges, AccountFilter, AccountVisibility, NewAccount,
 };
 use mxspool_store::kinds::Role;
-use mxspool_store::{AccountId, PgConnection};
+use mxspool_store::{refresh_tokens, AccountId, PgConnection};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -289,7 +289,8 @@ pub async fn get_account(
 /// Change an account.
 ///
 /// Everyone may change their own e-mail and password; customers also those of their domain
-/// administrators. Plan fields are set by operators, on customers only.
+/// administrators. Plan fields are set by operators, on customers only. A new password ends
+/// the account's sessions: its refresh tokens are revoked.
 #[utoipa::path(
     tag = "accounts",
     params(("id" = i64, Path, description = "Account id")),
@@ -334,6 +335,7 @@ pub async fn update_account(
                     reject_plan_fields(input.max_domains, input.may_create_domain_admins)?;
                 }
             }
+            let password_changed = password_hash.is_some();
             let email = input.email.map(|e| e.trim().to_lowercase());
             let changes = AccountChanges {
                 email: email.clone(),
@@ -343,8 +345,14 @@ pub async fn update_account(
                 updated_at: Some(Utc::now()),
                 ..AccountChanges::default()
             };
-            accounts::update(conn, id, &changes)
-                .map_err(|e| email_conflict(e, email.as_deref().unwrap_or_default()))
+            let updated = accounts::update(conn, id, &changes)
+                .map_err(|e| email_conflict(e, email.as_deref().unwrap_or_default()))?;
+            if password_changed {
+                // Sessions opened with the old password end; API keys stay (revoke them
+                // separately), as they are not tied to the password.
+                refresh_tokens::revoke_account(conn, id, Utc::now())?;
+            }
+            Ok(updated)
         })
         .await?;
     Ok(web::Json(AccountView::from(&account)))

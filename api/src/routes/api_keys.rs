@@ -188,11 +188,16 @@ pub async fn create_api_key(
             wanted.sort();
             wanted.dedup();
             for (i, id) in input.domain_ids.iter().flatten().enumerate() {
-                if domains::find_visible(conn, &visibility, *id).is_err() {
-                    return Err(ApiError::field(
-                        format!("domain_ids[{i}]"),
-                        format!("domain {id} not found"),
-                    ));
+                match domains::find_visible(conn, &visibility, *id) {
+                    Ok(_) => {}
+                    Err(diesel::result::Error::NotFound) => {
+                        return Err(ApiError::field(
+                            format!("domain_ids[{i}]"),
+                            format!("domain {id} not found"),
+                        ))
+                    }
+                    // A database failure is not the client's mistake: 500/503, not 422.
+                    Err(other) => return Err(other.into()),
                 }
             }
             let new = NewApiKey {

@@ -451,7 +451,8 @@ pub async fn get_domain(
 /// Change a relay domain.
 ///
 /// Domain administrators may change the delivery settings; renaming needs the owner or an
-/// operator, and changing the owner an operator.
+/// operator, and changing the owner an operator. A domain given to another owner loses the
+/// domain administrators that belong to the previous owner.
 #[utoipa::path(
     tag = "domains",
     params(("id" = i64, Path, description = "Domain id")),
@@ -531,6 +532,9 @@ pub async fn update_domain(
                 };
                 let updated = domains::update(conn, id, &changes)
                     .map_err(|e| name_conflict(e, name.as_deref().unwrap_or_default()))?;
+                if updated.owner_id != current.owner_id {
+                    domains::drop_foreign_admins(conn, id, updated.owner_id)?;
+                }
                 Ok(with_admins(conn, vec![updated])?.pop())
             })
         })
@@ -578,7 +582,7 @@ fn admin_assignment(
     caller: &Caller,
     domain: DomainId,
     account: AccountId,
-) -> Result<(), ApiError> {
+) -> Result<(RelayDomain, accounts::Account), ApiError> {
     let current = find_visible(conn, &caller.domain_visibility(), domain)?;
     if !is_owner_or_admin(caller, &current) {
         return Err(ApiError::Forbidden(
@@ -592,10 +596,13 @@ fn admin_assignment(
             format!("account {account} is a {}, not a domain_admin", target.role),
         ));
     }
-    Ok(())
+    Ok((current, target))
 }
 
 /// Make a domain administrator manage this domain (idempotent).
+///
+/// The account must have the `domain_admin` role and, if a customer created it, belong to the
+/// domain's owner (422 naming `account_id` otherwise).
 #[utoipa::path(
     tag = "domains",
     params(
@@ -618,7 +625,20 @@ pub async fn add_domain_admin(
     let account = AccountId(path_id(&req, "account_id")?);
     state
         .db(move |conn| {
-            admin_assignment(conn, &caller, id, account)?;
+            let (domain, target) = admin_assignment(conn, &caller, id, account)?;
+            // Only an operator can see another customer's accounts, but not even it may hand
+            // one customer's delegate a domain of another.
+            if target
+                .parent_id
+                .is_some_and(|parent| parent != domain.owner_id)
+            {
+                return Err(ApiError::field(
+                    "account_id",
+                    format!(
+                        "account {account} belongs to another customer than the domain's owner"
+                    ),
+                ));
+            }
             Ok(domains::add_admin(conn, id, account)?)
         })
         .await?;
