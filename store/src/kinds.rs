@@ -111,6 +111,15 @@ text_enum!(
 );
 
 text_enum!(
+    /// Where a delivery goes: `relay` to its domain's target host, `mx` to the MX hosts of the
+    /// recipient's own domain (DSNs to envelope senders).
+    Route {
+        Relay => "relay",
+        Mx => "mx",
+    }
+);
+
+text_enum!(
     /// Lifecycle of one recipient of one queued message.
     DeliveryState {
         Queued => "queued",
@@ -142,5 +151,6 @@ mod tests {
         check(TlsPolicy::ALL, TlsPolicy::as_str);
         check(RecipientPolicy::ALL, RecipientPolicy::as_str);
         check(DeliveryState::ALL, DeliveryState::as_str);
+        check(Route::ALL, Route::as_str);
     }
 }

@@ -9,10 +9,11 @@ pub mod ids;
 pub mod kinds;
 pub mod names;
 pub mod pool;
+pub mod queue;
 pub mod refresh_tokens;
 pub mod schema;
 pub mod settings;
 
 pub use diesel::PgConnection;
-pub use ids::{AccountId, ApiKeyId, DomainId};
+pub use ids::{AccountId, ApiKeyId, DomainId, MessageId};
 pub use pool::{build_pool, PgPool, PooledConn};

@@ -114,7 +114,7 @@ diesel::table! {
     deliveries (id) {
         id -> Int8,
         message_id -> Int8,
-        domain_id -> Int8,
+        domain_id -> Nullable<Int8>,
         recipient -> Text,
         state -> Text,
         attempts -> Int4,
@@ -126,6 +126,7 @@ diesel::table! {
         last_reply -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        route -> Text,
     }
 }
 
@@ -133,7 +134,7 @@ diesel::table! {
     delivery_attempts (id) {
         id -> Int8,
         delivery_id -> Int8,
-        domain_id -> Int8,
+        domain_id -> Nullable<Int8>,
         started_at -> Timestamptz,
         duration_ms -> Int4,
         target_host -> Text,
@@ -169,6 +170,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    domain_table_version (id) {
+        id -> Int4,
+        version -> Int8,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> accounts (account_id));
 diesel::joinable!(relay_domains -> accounts (owner_id));
 diesel::joinable!(domain_admins -> relay_domains (domain_id));
@@ -195,4 +203,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     delivery_attempts,
     targets,
     target_events,
+    domain_table_version,
 );
