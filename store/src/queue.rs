@@ -400,6 +400,9 @@ pub struct FailedRecipient {
     pub remote_host: Option<String>,
 }
 
+/// recipient, state, last code, last reply, delivery id
+type FailedRow = (String, DeliveryState, Option<i32>, Option<String>, i64);
+
 /// Of `candidates`, the messages that owe their sender a DSN now, locked against other nodes
 /// until the transaction ends (call inside one, and [`mark_dsn_sent`] in the same).
 pub fn dsn_due(conn: &mut PgConnection, candidates: &[MessageId]) -> QueryResult<Vec<DsnDue>> {
@@ -422,7 +425,7 @@ pub fn dsn_due(conn: &mut PgConnection, candidates: &[MessageId]) -> QueryResult
         .load(conn)?;
     let mut out = Vec::new();
     for (message_id, sender, received_at) in finished {
-        let failed: Vec<(String, DeliveryState, Option<i32>, Option<String>, i64)> =
+        let failed: Vec<FailedRow> =
             deliveries::table
                 .filter(deliveries::message_id.eq(message_id))
                 .filter(deliveries::state.eq_any([DeliveryState::Bounced, DeliveryState::Expired]))
