@@ -27,6 +27,23 @@ pub struct Config {
     pub db_pool_size: u32,
     pub http_workers: usize,
     pub log_json: bool,
+    /// STARTTLS certificate and key (PEM); `None`: self-signed at start.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// Deliver DSNs (`send`) or only log them (`log`).
+    pub bounces_log_only: bool,
+    /// Nameservers for MX lookups; `None`: the system resolver.
+    pub dns_servers: Option<Vec<SocketAddr>>,
+    /// Port for deliveries to MX hosts (DSNs); 25 but in tests.
+    pub mx_port: u16,
+    pub relay_workers: usize,
+    pub lease_seconds: u64,
+    /// Retry schedule in seconds; `None`: DESIGN.md's default.
+    pub retry_schedule: Option<Vec<u64>>,
+    pub probe_interval_seconds: f64,
+    pub probe_max_seconds: f64,
+    pub max_connections: usize,
+    pub max_connections_per_ip: usize,
 }
 
 /// Values given on the command line; `None` when the flag was not used.
@@ -71,6 +88,18 @@ struct FileConfig {
     db_pool_size: Option<toml::Value>,
     http_workers: Option<toml::Value>,
     log_format: Option<String>,
+    tls_cert: Option<String>,
+    tls_key: Option<String>,
+    bounces: Option<String>,
+    dns_servers: Option<String>,
+    mx_port: Option<toml::Value>,
+    relay_workers: Option<toml::Value>,
+    lease_seconds: Option<toml::Value>,
+    retry_schedule: Option<String>,
+    probe_interval_seconds: Option<toml::Value>,
+    probe_max_seconds: Option<toml::Value>,
+    max_connections: Option<toml::Value>,
+    max_connections_per_ip: Option<toml::Value>,
 }
 
 /// A configuration value that cannot be used; the message names its source.
@@ -220,6 +249,18 @@ impl Config {
             db_pool_size,
             http_workers,
             log_format,
+            tls_cert,
+            tls_key,
+            bounces,
+            dns_servers,
+            mx_port,
+            relay_workers,
+            lease_seconds,
+            retry_schedule,
+            probe_interval_seconds,
+            probe_max_seconds,
+            max_connections,
+            max_connections_per_ip,
         } = file;
         let layers = Layers { file_name, env };
         let none = None;
@@ -380,7 +421,192 @@ impl Config {
                 _ => return Err(ConfigError::new(raw.source, "use text or json")),
             },
         };
+        let tls_cert = layers
+            .get(
+                ("tls-cert", none.as_ref()),
+                "MXSPOOL_TLS_CERT",
+                ("tls_cert", tls_cert),
+            )
+            .map(|r| PathBuf::from(r.value));
+        let tls_key = layers
+            .get(
+                ("tls-key", none.as_ref()),
+                "MXSPOOL_TLS_KEY",
+                ("tls_key", tls_key),
+            )
+            .map(|r| PathBuf::from(r.value));
+        if tls_cert.is_some() != tls_key.is_some() {
+            return Err(ConfigError::new(
+                "MXSPOOL_TLS_CERT / MXSPOOL_TLS_KEY",
+                "set both the certificate and the key, or neither",
+            ));
+        }
+        let bounces_log_only = match layers.get(
+            ("bounces", none.as_ref()),
+            "MXSPOOL_BOUNCES",
+            ("bounces", bounces),
+        ) {
+            None => false,
+            Some(raw) => match raw.value.trim() {
+                "send" => false,
+                "log" => true,
+                _ => return Err(ConfigError::new(raw.source, "use send or log")),
+            },
+        };
+        let dns_servers = layers
+            .get(
+                ("dns-servers", none.as_ref()),
+                "MXSPOOL_DNS_SERVERS",
+                ("dns_servers", dns_servers),
+            )
+            .map(|raw| {
+                raw.value
+                    .split(',')
+                    .map(|s| {
+                        let s = s.trim();
+                        s.parse::<SocketAddr>()
+                            .or_else(|_| {
+                                s.parse::<std::net::IpAddr>()
+                                    .map(|ip| SocketAddr::new(ip, 53))
+                            })
+                            .map_err(|_| {
+                                ConfigError::new(
+                                    raw.source.clone(),
+                                    format!("{s:?} is not a nameserver address (ip or ip:port)"),
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?;
+        let mx_port: u16 = parse(
+            layers.get(
+                ("mx-port", none.as_ref()),
+                "MXSPOOL_MX_PORT",
+                ("mx_port", toml_scalar(mx_port)),
+            ),
+            25,
+            "a port number",
+        )?;
+        let relay_workers: usize = parse(
+            layers.get(
+                ("relay-workers", none.as_ref()),
+                "MXSPOOL_RELAY_WORKERS",
+                ("relay_workers", toml_scalar(relay_workers)),
+            ),
+            16,
+            "a number of delivery workers",
+        )?;
+        if !(1..=1024).contains(&relay_workers) {
+            return Err(ConfigError::new(
+                "MXSPOOL_RELAY_WORKERS",
+                "must be between 1 and 1024",
+            ));
+        }
+        let lease_seconds: u64 = parse(
+            layers.get(
+                ("lease-seconds", none.as_ref()),
+                "MXSPOOL_LEASE_SECONDS",
+                ("lease_seconds", toml_scalar(lease_seconds)),
+            ),
+            60,
+            "a number of seconds",
+        )?;
+        if !(1..=3600).contains(&lease_seconds) {
+            return Err(ConfigError::new(
+                "MXSPOOL_LEASE_SECONDS",
+                "must be between 1 and 3600",
+            ));
+        }
+        let retry_schedule = layers
+            .get(
+                ("retry-schedule", none.as_ref()),
+                "MXSPOOL_RETRY_SCHEDULE",
+                ("retry_schedule", retry_schedule),
+            )
+            .map(|raw| {
+                raw.value
+                    .split(',')
+                    .map(|s| {
+                        parse_duration(s.trim()).ok_or_else(|| {
+                            ConfigError::new(
+                                raw.source.clone(),
+                                format!("{s:?} is not a duration (e.g. 30s, 5m, 2h)"),
+                            )
+                        })
+                    })
+                    .collect::<Result<Vec<u64>, _>>()
+            })
+            .transpose()?;
+        let probe_interval_seconds: f64 = parse(
+            layers.get(
+                ("probe-interval-seconds", none.as_ref()),
+                "MXSPOOL_PROBE_INTERVAL_SECONDS",
+                (
+                    "probe_interval_seconds",
+                    toml_scalar(probe_interval_seconds),
+                ),
+            ),
+            5.0,
+            "a number of seconds",
+        )?;
+        let probe_max_seconds: f64 = parse(
+            layers.get(
+                ("probe-max-seconds", none.as_ref()),
+                "MXSPOOL_PROBE_MAX_SECONDS",
+                ("probe_max_seconds", toml_scalar(probe_max_seconds)),
+            ),
+            60.0,
+            "a number of seconds",
+        )?;
+        if !(0.05..=3600.0).contains(&probe_interval_seconds)
+            || !(probe_interval_seconds..=3600.0).contains(&probe_max_seconds)
+        {
+            return Err(ConfigError::new(
+                "MXSPOOL_PROBE_INTERVAL_SECONDS / MXSPOOL_PROBE_MAX_SECONDS",
+                "need 0.05 <= interval <= max <= 3600",
+            ));
+        }
+        let max_connections: usize = parse(
+            layers.get(
+                ("max-connections", none.as_ref()),
+                "MXSPOOL_MAX_CONNECTIONS",
+                ("max_connections", toml_scalar(max_connections)),
+            ),
+            1000,
+            "a number of connections",
+        )?;
+        let max_connections_per_ip: usize = parse(
+            layers.get(
+                ("max-connections-per-ip", none.as_ref()),
+                "MXSPOOL_MAX_CONNECTIONS_PER_IP",
+                (
+                    "max_connections_per_ip",
+                    toml_scalar(max_connections_per_ip),
+                ),
+            ),
+            20,
+            "a number of connections",
+        )?;
+        if max_connections == 0 || max_connections_per_ip == 0 {
+            return Err(ConfigError::new(
+                "MXSPOOL_MAX_CONNECTIONS",
+                "connection limits must be at least 1",
+            ));
+        }
         Ok(Config {
+            tls_cert,
+            tls_key,
+            bounces_log_only,
+            dns_servers,
+            mx_port,
+            relay_workers,
+            lease_seconds,
+            retry_schedule,
+            probe_interval_seconds,
+            probe_max_seconds,
+            max_connections,
+            max_connections_per_ip,
             database_url,
             data_dir,
             http_addr,
@@ -395,6 +621,23 @@ impl Config {
             log_json,
         })
     }
+}
+
+/// Seconds in "90", "90s", "5m", "2h" or "1d".
+fn parse_duration(text: &str) -> Option<u64> {
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let n: u64 = number.parse().ok()?;
+    let factor = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        _ => return None,
+    };
+    n.checked_mul(factor).filter(|s| *s > 0)
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
@@ -482,6 +725,38 @@ mod tests {
             .err()
             .unwrap_or_else(|| panic!("accepted a short secret"));
         assert!(e.to_string().starts_with("MXSPOOL_JWT_SECRET: "), "{e}");
+    }
+
+    #[test]
+    fn relay_settings_parse_and_name_their_variable_when_wrong() {
+        let c = load(
+            &Flags::default(),
+            &[
+                ("MXSPOOL_RETRY_SCHEDULE", "1s,2m,1h"),
+                ("MXSPOOL_DNS_SERVERS", "127.0.0.1:5353, 127.0.0.2"),
+                ("MXSPOOL_BOUNCES", "log"),
+            ],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.retry_schedule, Some(vec![1, 120, 3600]));
+        assert_eq!(
+            c.dns_servers
+                .map(|v| v.iter().map(|a| a.to_string()).collect::<Vec<_>>()),
+            Some(vec!["127.0.0.1:5353".to_owned(), "127.0.0.2:53".to_owned()])
+        );
+        assert!(c.bounces_log_only);
+        for (var, value) in [
+            ("MXSPOOL_RETRY_SCHEDULE", "soon"),
+            ("MXSPOOL_DNS_SERVERS", "ns1"),
+            ("MXSPOOL_BOUNCES", "maybe"),
+            ("MXSPOOL_LEASE_SECONDS", "0"),
+            ("MXSPOOL_TLS_CERT", "/tmp/cert.pem"),
+        ] {
+            let e = load(&Flags::default(), &[(var, value)])
+                .err()
+                .unwrap_or_else(|| panic!("accepted {var}={value}"));
+            assert!(e.to_string().contains(var), "{e}");
+        }
     }
 
     #[test]

@@ -2,125 +2,18 @@
 //! the operator on first start, stops cleanly on SIGTERM, and keeps its data across restarts.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
+mod support;
+
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use support::{shared_tempdir, Mxspool};
 
-struct Running {
-    child: Child,
-    api: String,
-    smtp: String,
-    stdout: Vec<String>,
-}
-
-/// Starts `mxspool serve` on free ports with its data under `data_dir`, and waits until it has
-/// printed where it listens.
-fn start(data_dir: &Path) -> Running {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mxspool"))
-        .arg("serve")
-        .env_remove("DATABASE_URL")
-        .env_remove("MXSPOOL_CONFIG")
-        .env("MXSPOOL_DATA_DIR", data_dir)
-        .env("MXSPOOL_HTTP_ADDR", "127.0.0.1:0")
-        .env("MXSPOOL_SMTP_ADDR", "127.0.0.1:0")
-        .env("MXSPOOL_HOSTNAME", "backup-mx.mxspool.test")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn mxspool");
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut lines = Vec::new();
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) => {
-                let done = line.starts_with("OpenAPI:");
-                lines.push(line);
-                if done {
-                    break;
-                }
-            }
-            Err(_) => panic!("mxspool did not start; it printed {lines:?}"),
-        }
-    }
-    // The first-start block follows the addresses in the same write; give it a moment.
-    while let Ok(line) = rx.recv_timeout(Duration::from_millis(500)) {
-        lines.push(line);
-    }
-    let find = |prefix: &str| {
-        lines
-            .iter()
-            .find_map(|l| l.strip_prefix(prefix))
-            .map(|v| v.trim().to_owned())
-            .unwrap_or_else(|| panic!("no {prefix:?} line in {lines:?}"))
-    };
-    let api = find("API:").trim_end_matches("/api/v1").to_owned();
-    let smtp = find("SMTP:").split_whitespace().next().unwrap().to_owned();
-    Running {
-        child,
-        api,
-        smtp,
-        stdout: lines,
-    }
-}
-
-impl Running {
-    fn generated_password(&self) -> Option<String> {
-        self.stdout
-            .iter()
-            .find_map(|l| l.trim().strip_prefix("password:"))
-            .map(|p| p.trim().to_owned())
-    }
-
-    /// SIGTERM, then wait for a clean exit.
-    fn stop(mut self) {
-        kill(Pid::from_raw(self.child.id() as i32), Signal::SIGTERM).unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                assert!(status.success(), "mxspool exited with {status}");
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "mxspool did not stop within 30 s of SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
-}
-
-fn data_dir() -> tempfile::TempDir {
-    let dir = tempfile::Builder::new()
-        .prefix("mxs")
-        .tempdir_in("/tmp")
-        .unwrap();
-    // The embedded server runs as the postgres user when the tests run as root.
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    dir
+fn start(data_dir: &Path) -> Mxspool {
+    Mxspool::start(
+        "serve",
+        &[("MXSPOOL_DATA_DIR", data_dir.display().to_string())],
+    )
 }
 
 async fn login(client: &reqwest::Client, api: &str, password: &str) -> reqwest::Response {
@@ -134,7 +27,7 @@ async fn login(client: &reqwest::Client, api: &str, password: &str) -> reqwest::
 
 #[tokio::test(flavor = "multi_thread")]
 async fn first_start_needs_no_configuration_and_a_restart_keeps_the_data() {
-    let dir = data_dir();
+    let dir = shared_tempdir();
     let data = dir.path().join("data");
     let client = reqwest::Client::new();
 
@@ -153,21 +46,14 @@ async fn first_start_needs_no_configuration_and_a_restart_keeps_the_data() {
         .generated_password()
         .unwrap_or_else(|| panic!("no generated password in {:?}", first.stdout));
     assert!(password.len() >= 16);
+    let api = first.api.clone().unwrap();
 
-    let ready = client
-        .get(format!("{}/readyz", first.api))
-        .send()
-        .await
-        .unwrap();
+    let ready = client.get(format!("{api}/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 200);
-    let tokens: Value = login(&client, &first.api, &password)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let tokens: Value = login(&client, &api, &password).await.json().await.unwrap();
     let token = tokens["access_token"].as_str().unwrap().to_owned();
     let created = client
-        .post(format!("{}/api/v1/domains", first.api))
+        .post(format!("{api}/api/v1/domains"))
         .bearer_auth(&token)
         .json(&json!({"name": "kept.example", "target_host": "mail.kept.example"}))
         .send()
@@ -178,7 +64,9 @@ async fn first_start_needs_no_configuration_and_a_restart_keeps_the_data() {
     // Until the relay lands, the SMTP port answers with a temporary refusal.
     let banner = {
         use tokio::io::AsyncReadExt;
-        let mut stream = tokio::net::TcpStream::connect(&first.smtp).await.unwrap();
+        let mut stream = tokio::net::TcpStream::connect(first.smtp.as_deref().unwrap())
+            .await
+            .unwrap();
         let mut buf = vec![0u8; 256];
         let n = stream.read(&mut buf).await.unwrap();
         String::from_utf8_lossy(&buf[..n]).into_owned()
@@ -205,14 +93,11 @@ async fn first_start_needs_no_configuration_and_a_restart_keeps_the_data() {
         "the password was printed again"
     );
     assert!(!second.stdout.iter().any(|l| l.contains("First start")));
-    let tokens: Value = login(&client, &second.api, &password)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let api = second.api.clone().unwrap();
+    let tokens: Value = login(&client, &api, &password).await.json().await.unwrap();
     let token = tokens["access_token"].as_str().unwrap();
     let list: Value = client
-        .get(format!("{}/api/v1/domains?name=kept.example", second.api))
+        .get(format!("{api}/api/v1/domains?name=kept.example"))
         .bearer_auth(token)
         .send()
         .await
