@@ -10,9 +10,11 @@ pub mod kinds;
 pub mod names;
 pub mod pool;
 pub mod queue;
+pub mod queue_admin;
 pub mod refresh_tokens;
 pub mod schema;
 pub mod settings;
+pub mod targets;
 
 pub use diesel::PgConnection;
 pub use ids::{AccountId, ApiKeyId, DomainId, MessageId};

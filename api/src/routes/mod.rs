@@ -6,6 +6,8 @@ pub mod api_keys;
 pub mod auth;
 pub mod domains;
 pub mod health;
+pub mod queue;
+pub mod targets;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -30,7 +32,18 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
         .service(domains::delete_domain)
         .service(domains::add_domain_admin)
         .service(domains::remove_domain_admin)
-        .service(domains::dns_instructions);
+        .service(domains::dns_instructions)
+        .service(queue::list_queue)
+        .service(queue::bulk_action)
+        .service(queue::get_message)
+        .service(queue::retry_message)
+        .service(queue::hold_message)
+        .service(queue::release_message)
+        .service(queue::delete_message)
+        .service(queue::flush_domain)
+        .service(queue::domain_stats)
+        .service(targets::list_targets)
+        .service(targets::target_events);
 }
 
 /// Probes outside the versioned API.

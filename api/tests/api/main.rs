@@ -10,3 +10,5 @@ mod domains;
 mod errors;
 mod health;
 mod openapi;
+mod queue;
+mod targets;
