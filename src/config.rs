@@ -385,7 +385,7 @@ impl Config {
                 "MXSPOOL_DB_POOL_SIZE",
                 ("db_pool_size", toml_scalar(db_pool_size)),
             ),
-            10,
+            20,
             "a pool size",
         )?;
         if !(1..=1000).contains(&db_pool_size) {

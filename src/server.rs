@@ -145,20 +145,27 @@ async fn serve(config: &Config, components: Components, pool: PgPool) -> anyhow:
     }
 
     if components.relay {
-        let relay = mxspool_relay::Placeholder::bind(config.smtp_addr, config.hostname.clone())
-            .await
-            .with_context(|| format!("cannot listen on MXSPOOL_SMTP_ADDR {}", config.smtp_addr))?;
+        let relay =
+            mxspool_relay::Relay::build(relay_config(config), pool.clone(), config.smtp_addr)
+                .await
+                .map_err(|e| match e {
+                    mxspool_relay::RelayError::Listen { addr, source } => {
+                        anyhow::anyhow!("cannot listen on MXSPOOL_SMTP_ADDR {addr}: {source}")
+                    }
+                    other => anyhow::anyhow!("starting the relay: {other}"),
+                })?;
         let smtp_addr = relay.local_addr()?;
-        lines.insert(
-            0,
-            format!("SMTP:       {smtp_addr} (relay placeholder: answers 421)"),
-        );
+        lines.insert(0, format!("SMTP:       {smtp_addr}"));
         tasks.spawn(async move {
             relay.run(relay_stopped).await;
             Ok(())
         });
     }
 
+    if !config.hostname.contains('.') {
+        tracing::warn!(hostname = %config.hostname,
+            "MXSPOOL_HOSTNAME is not a fully qualified name; set it to the backup MX's public host name");
+    }
     println!(
         "mxspool {} is running\n{}",
         env!("CARGO_PKG_VERSION"),
@@ -185,6 +192,37 @@ async fn serve(config: &Config, components: Components, pool: PgPool) -> anyhow:
         result??;
     }
     Ok(())
+}
+
+/// The relay's settings from the process configuration.
+fn relay_config(config: &Config) -> mxspool_relay::RelayConfig {
+    use mxspool_relay::config::{BouncePolicy, TlsFiles};
+    let mut relay = mxspool_relay::RelayConfig::new(config.hostname.clone());
+    relay.max_connections = config.max_connections;
+    relay.max_connections_per_ip = config.max_connections_per_ip;
+    relay.tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        _ => None,
+    };
+    relay.lease = Duration::from_secs(config.lease_seconds);
+    relay.workers = config.relay_workers;
+    if let Some(schedule) = &config.retry_schedule {
+        relay.retry_schedule = schedule.iter().map(|s| Duration::from_secs(*s)).collect();
+    }
+    relay.probe_initial = Duration::from_secs_f64(config.probe_interval_seconds);
+    relay.probe_max = Duration::from_secs_f64(config.probe_max_seconds);
+    relay.bounces = if config.bounces_log_only {
+        BouncePolicy::Log
+    } else {
+        BouncePolicy::Send
+    };
+    relay.dns_servers = config.dns_servers.clone();
+    relay.mx_port = config.mx_port;
+    relay.allow_private_targets = config.allow_private_targets;
+    relay
 }
 
 async fn shutdown_signal() {

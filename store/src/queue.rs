@@ -425,19 +425,18 @@ pub fn dsn_due(conn: &mut PgConnection, candidates: &[MessageId]) -> QueryResult
         .load(conn)?;
     let mut out = Vec::new();
     for (message_id, sender, received_at) in finished {
-        let failed: Vec<FailedRow> =
-            deliveries::table
-                .filter(deliveries::message_id.eq(message_id))
-                .filter(deliveries::state.eq_any([DeliveryState::Bounced, DeliveryState::Expired]))
-                .select((
-                    deliveries::recipient,
-                    deliveries::state,
-                    deliveries::last_code,
-                    deliveries::last_reply,
-                    deliveries::id,
-                ))
-                .order(deliveries::id)
-                .load(conn)?;
+        let failed: Vec<FailedRow> = deliveries::table
+            .filter(deliveries::message_id.eq(message_id))
+            .filter(deliveries::state.eq_any([DeliveryState::Bounced, DeliveryState::Expired]))
+            .select((
+                deliveries::recipient,
+                deliveries::state,
+                deliveries::last_code,
+                deliveries::last_reply,
+                deliveries::id,
+            ))
+            .order(deliveries::id)
+            .load(conn)?;
         if failed.is_empty() {
             continue;
         }

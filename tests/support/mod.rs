@@ -151,3 +151,136 @@ pub fn gone_within(path: &Path, timeout: Duration) -> bool {
     }
     true
 }
+
+/// A minimal SMTP client for tests: one command, one reply.
+pub struct SmtpClient {
+    stream: tokio::io::BufReader<tokio::net::TcpStream>,
+}
+
+impl SmtpClient {
+    /// Connects and reads the greeting (returned).
+    pub async fn connect(addr: &str) -> std::io::Result<(SmtpClient, String)> {
+        let stream = tokio::net::TcpStream::connect(addr).await?;
+        let mut client = SmtpClient {
+            stream: tokio::io::BufReader::new(stream),
+        };
+        let banner = client.reply().await?;
+        Ok((client, banner))
+    }
+
+    /// Reads one (possibly multi-line) reply.
+    pub async fn reply(&mut self) -> std::io::Result<String> {
+        use tokio::io::AsyncBufReadExt;
+        let mut all = String::new();
+        loop {
+            let mut line = String::new();
+            let n = tokio::time::timeout(Duration::from_secs(30), self.stream.read_line(&mut line))
+                .await
+                .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "no reply"))??;
+            if n == 0 {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    format!("connection closed after {all:?}"),
+                ));
+            }
+            all.push_str(&line);
+            if line.len() < 4 || line.as_bytes()[3] != b'-' {
+                return Ok(all);
+            }
+        }
+    }
+
+    /// Sends a command line and returns the reply.
+    pub async fn cmd(&mut self, line: &str) -> std::io::Result<String> {
+        use tokio::io::AsyncWriteExt;
+        self.stream
+            .get_mut()
+            .write_all(format!("{line}\r\n").as_bytes())
+            .await?;
+        self.reply().await
+    }
+
+    /// Writes bytes as they are (message text, pipelined commands).
+    pub async fn write_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        use tokio::io::AsyncWriteExt;
+        self.stream.get_mut().write_all(bytes).await
+    }
+
+    /// A whole transaction; returns the reply to the final dot.
+    pub async fn send(&mut self, from: &str, to: &[&str], body: &str) -> std::io::Result<String> {
+        use tokio::io::AsyncWriteExt;
+        let r = self.cmd(&format!("MAIL FROM:<{from}>")).await?;
+        if !r.starts_with("250") {
+            return Ok(r);
+        }
+        for rcpt in to {
+            let r = self.cmd(&format!("RCPT TO:<{rcpt}>")).await?;
+            if !r.starts_with("250") {
+                return Ok(r);
+            }
+        }
+        let r = self.cmd("DATA").await?;
+        if !r.starts_with("354") {
+            return Ok(r);
+        }
+        let mut text = body.replace("\r\n", "\n").replace('\n', "\r\n");
+        if !text.ends_with("\r\n") {
+            text.push_str("\r\n");
+        }
+        text.push_str(".\r\n");
+        self.stream.get_mut().write_all(text.as_bytes()).await?;
+        self.reply().await
+    }
+}
+
+/// A message body with a unique tag in its Subject, to find it at the sink.
+pub fn tagged_message(tag: &str) -> String {
+    format!(
+        "From: sender@client.test\r\nTo: rcpt@example.test\r\nSubject: {tag}\r\nMessage-ID: <{tag}@client.test>\r\n\r\nbody of {tag}\r\n"
+    )
+}
+
+/// The tag of a received message (its Subject).
+pub fn tag_of(data: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(data);
+    text.lines()
+        .find_map(|l| l.strip_prefix("Subject: "))
+        .map(|s| s.trim().to_owned())
+}
+
+/// Logs in as the operator and creates a relay domain; returns (token, domain id).
+pub async fn create_domain(
+    api: &str,
+    password: &str,
+    name: &str,
+    target_port: u16,
+) -> (String, i64) {
+    let client = reqwest::Client::new();
+    let tokens: serde_json::Value = client
+        .post(format!("{api}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": "admin@localhost", "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = tokens["access_token"].as_str().unwrap().to_owned();
+    let domain: serde_json::Value = client
+        .post(format!("{api}/api/v1/domains"))
+        .bearer_auth(&token)
+        .json(
+            &serde_json::json!({"name": name, "target_host": "127.0.0.1",
+                                  "target_port": target_port, "tls_policy": "none"}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = domain["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no domain in {domain}"));
+    (token, id)
+}
