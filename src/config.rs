@@ -3,7 +3,6 @@
 //! message naming where it came from (`MXSPOOL_HTTP_ADDR`, `--http-addr`, or `http_addr in
 //! mxspool.toml`).
 
-use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -72,35 +71,35 @@ pub struct Flags {
     pub allow_private_targets: Option<String>,
 }
 
-/// The TOML file's keys: the environment names without `MXSPOOL_`, in lower case.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    database_url: Option<String>,
-    data_dir: Option<String>,
-    http_addr: Option<String>,
-    smtp_addr: Option<String>,
-    hostname: Option<String>,
-    jwt_secret: Option<String>,
-    admin_email: Option<String>,
-    admin_password: Option<String>,
-    allow_private_targets: Option<toml::Value>,
-    db_pool_size: Option<toml::Value>,
-    http_workers: Option<toml::Value>,
-    log_format: Option<String>,
-    tls_cert: Option<String>,
-    tls_key: Option<String>,
-    bounces: Option<String>,
-    dns_servers: Option<String>,
-    mx_port: Option<toml::Value>,
-    relay_workers: Option<toml::Value>,
-    lease_seconds: Option<toml::Value>,
-    retry_schedule: Option<String>,
-    probe_interval_seconds: Option<toml::Value>,
-    probe_max_seconds: Option<toml::Value>,
-    max_connections: Option<toml::Value>,
-    max_connections_per_ip: Option<toml::Value>,
-}
+/// Every setting, by its file key. The environment variable is `MXSPOOL_` plus the key in
+/// upper case (`DATABASE_URL` for `database_url`); a flag, where there is one, is `--` plus the
+/// key with dashes.
+const KEYS: &[&str] = &[
+    "database_url",
+    "data_dir",
+    "http_addr",
+    "smtp_addr",
+    "hostname",
+    "jwt_secret",
+    "admin_email",
+    "admin_password",
+    "allow_private_targets",
+    "db_pool_size",
+    "http_workers",
+    "log_format",
+    "tls_cert",
+    "tls_key",
+    "bounces",
+    "dns_servers",
+    "mx_port",
+    "relay_workers",
+    "lease_seconds",
+    "retry_schedule",
+    "probe_interval_seconds",
+    "probe_max_seconds",
+    "max_connections",
+    "max_connections_per_ip",
+];
 
 /// A configuration value that cannot be used; the message names its source.
 #[derive(Debug, thiserror::Error)]
@@ -125,85 +124,139 @@ struct Raw {
     source: String,
 }
 
-/// Looks a setting up in flag, environment, file order.
+impl Raw {
+    fn error(&self, message: impl Into<String>) -> ConfigError {
+        ConfigError::new(self.source.clone(), message)
+    }
+}
+
+/// Looks settings up in flag, environment, file order, and parses them naming the source.
 struct Layers<'a> {
+    flags: Vec<(&'static str, String)>,
+    file: toml::Table,
     file_name: String,
     env: &'a dyn Fn(&str) -> Option<String>,
 }
 
 impl Layers<'_> {
-    fn get(
-        &self,
-        flag: (&str, Option<&String>),
-        env: &str,
-        file: (&str, Option<String>),
-    ) -> Option<Raw> {
-        if let Some(v) = flag.1 {
+    fn env_name(key: &str) -> String {
+        match key {
+            "database_url" => "DATABASE_URL".to_owned(),
+            _ => format!("MXSPOOL_{}", key.to_ascii_uppercase()),
+        }
+    }
+
+    fn raw(&self, key: &str) -> Option<Raw> {
+        if let Some((_, v)) = self.flags.iter().find(|(k, _)| *k == key) {
             return Some(Raw {
                 value: v.clone(),
-                source: format!("--{}", flag.0),
+                source: format!("--{}", key.replace('_', "-")),
             });
         }
-        if let Some(v) = (self.env)(env).filter(|v| !v.is_empty()) {
+        let env = Self::env_name(key);
+        if let Some(v) = (self.env)(&env).filter(|v| !v.is_empty()) {
             return Some(Raw {
                 value: v,
-                source: env.to_owned(),
+                source: env,
             });
         }
-        file.1.map(|v| Raw {
-            value: v,
-            source: format!("{} in {}", file.0, self.file_name),
+        self.file.get(key).map(|v| Raw {
+            value: match v {
+                toml::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            },
+            source: format!("{key} in {}", self.file_name),
         })
     }
-}
 
-fn toml_scalar(v: Option<toml::Value>) -> Option<String> {
-    v.map(|v| match v {
-        toml::Value::String(s) => s,
-        other => other.to_string(),
-    })
-}
-
-fn parse<T: FromStr>(raw: Option<Raw>, default: T, what: &str) -> Result<T, ConfigError>
-where
-    T::Err: std::fmt::Display,
-{
-    match raw {
-        None => Ok(default),
-        Some(raw) => raw.value.trim().parse::<T>().map_err(|e| {
-            ConfigError::new(raw.source, format!("{:?} is not {what} ({e})", raw.value))
-        }),
+    fn string(&self, key: &str) -> Option<String> {
+        self.raw(key).map(|r| r.value)
     }
-}
 
-fn parse_bool(raw: Option<Raw>) -> Result<bool, ConfigError> {
-    match raw {
-        None => Ok(false),
-        Some(raw) => match raw.value.trim().to_ascii_lowercase().as_str() {
-            "1" | "true" | "yes" | "on" => Ok(true),
-            "0" | "false" | "no" | "off" => Ok(false),
-            _ => Err(ConfigError::new(
-                raw.source,
-                format!("{:?} is not a boolean (use true or false)", raw.value),
-            )),
-        },
+    /// The setting run through `parse`, whose error message is prefixed with the source.
+    fn with<T>(
+        &self,
+        key: &str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, ConfigError> {
+        self.raw(key)
+            .map(|raw| parse(raw.value.trim()).map_err(|m| raw.error(m)))
+            .transpose()
     }
-}
 
-fn parse_addr(raw: Option<Raw>, default: &str) -> Result<SocketAddr, ConfigError> {
-    match raw {
-        None => default
-            .parse()
-            .map_err(|e| ConfigError::new("default address", format!("{e}"))),
-        Some(raw) => raw.value.trim().parse().map_err(|_| {
-            ConfigError::new(
-                raw.source,
-                format!(
-                    "{:?} is not an address (use ip:port, e.g. 127.0.0.1:8080 or [::]:25)",
-                    raw.value
-                ),
-            )
-        }),
+    /// A number (or other `FromStr`) within `range`.
+    fn ranged<T>(
+        &self,
+        key: &str,
+        default: T,
+        range: std::ops::RangeInclusive<T>,
+    ) -> Result<T, ConfigError>
+    where
+        T: FromStr + PartialOrd + std::fmt::Display,
+    {
+        let value = self.with(key, |v| {
+            v.parse::<T>()
+                .map_err(|_| format!("{v:?} is not a number"))
+                .and_then(|n| {
+                    if range.contains(&n) {
+                        Ok(n)
+                    } else {
+                        Err(format!(
+                            "must be between {} and {}",
+                            range.start(),
+                            range.end()
+                        ))
+                    }
+                })
+        })?;
+        Ok(value.unwrap_or(default))
+    }
+
+    fn boolean(&self, key: &str) -> Result<bool, ConfigError> {
+        self.choice(
+            key,
+            false,
+            &[
+                ("true", true),
+                ("false", false),
+                ("1", true),
+                ("0", false),
+                ("yes", true),
+                ("no", false),
+                ("on", true),
+                ("off", false),
+            ],
+        )
+    }
+
+    /// One of a few words.
+    fn choice<T: Copy>(
+        &self,
+        key: &str,
+        default: T,
+        options: &[(&str, T)],
+    ) -> Result<T, ConfigError> {
+        let value = self.with(key, |v| {
+            let lower = v.to_ascii_lowercase();
+            options
+                .iter()
+                .find(|(word, _)| *word == lower)
+                .map(|(_, t)| *t)
+                .ok_or_else(|| {
+                    let words: Vec<&str> = options.iter().map(|(w, _)| *w).collect();
+                    format!("{v:?} is not one of: {}", words.join(", "))
+                })
+        })?;
+        Ok(value.unwrap_or(default))
+    }
+
+    fn addr(&self, key: &str, default: SocketAddr) -> Result<SocketAddr, ConfigError> {
+        let value = self.with(key, |v| {
+            v.parse().map_err(|_| {
+                format!("{v:?} is not an address (use ip:port, e.g. 127.0.0.1:8080 or [::]:25)")
+            })
+        })?;
+        Ok(value.unwrap_or(default))
     }
 }
 
@@ -214,6 +267,67 @@ fn system_hostname() -> String {
         .and_then(|h| h.into_string().ok())
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "localhost".to_owned())
+}
+
+fn parse_hostname(v: &str) -> Result<String, String> {
+    let name = v.trim_end_matches('.').to_ascii_lowercase();
+    let valid = !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    if valid {
+        Ok(name)
+    } else {
+        Err(format!(
+            "{v:?} is not a host name (e.g. backup-mx.example.net)"
+        ))
+    }
+}
+
+fn parse_email(v: &str) -> Result<String, String> {
+    let v = v.to_lowercase();
+    match v.split_once('@') {
+        Some((l, d)) if !l.is_empty() && !d.is_empty() && !d.contains('@') => Ok(v),
+        _ => Err(format!("{v:?} is not an e-mail address")),
+    }
+}
+
+fn at_least(chars: usize) -> impl Fn(&str) -> Result<String, String> {
+    move |v| {
+        if v.chars().count() < chars {
+            Err(format!("use at least {chars} characters"))
+        } else {
+            Ok(v.to_owned())
+        }
+    }
+}
+
+fn parse_nameservers(v: &str) -> Result<Vec<SocketAddr>, String> {
+    v.split(',')
+        .map(|s| {
+            let s = s.trim();
+            s.parse::<SocketAddr>()
+                .or_else(|_| {
+                    s.parse::<std::net::IpAddr>()
+                        .map(|ip| SocketAddr::new(ip, 53))
+                })
+                .map_err(|_| format!("{s:?} is not a nameserver address (ip or ip:port)"))
+        })
+        .collect()
+}
+
+fn parse_schedule(v: &str) -> Result<Vec<u64>, String> {
+    v.split(',')
+        .map(|s| {
+            parse_duration(s.trim())
+                .ok_or_else(|| format!("{s:?} is not a duration (e.g. 30s, 5m, 2h)"))
+        })
+        .collect()
 }
 
 impl Config {
@@ -234,391 +348,82 @@ impl Config {
         });
         let (file, file_name) = match &config_path {
             Some(path) => (read_file(path)?, path.display().to_string()),
-            None => (FileConfig::default(), String::new()),
+            None => (toml::Table::new(), String::new()),
         };
-        let FileConfig {
-            database_url,
-            data_dir,
-            http_addr,
-            smtp_addr,
-            hostname,
-            jwt_secret,
-            admin_email,
-            admin_password,
-            allow_private_targets,
-            db_pool_size,
-            http_workers,
-            log_format,
-            tls_cert,
-            tls_key,
-            bounces,
-            dns_servers,
-            mx_port,
-            relay_workers,
-            lease_seconds,
-            retry_schedule,
-            probe_interval_seconds,
-            probe_max_seconds,
-            max_connections,
-            max_connections_per_ip,
-        } = file;
-        let layers = Layers { file_name, env };
-        let none = None;
-        let database_url = layers
-            .get(
-                ("database-url", flags.database_url.as_ref()),
-                "DATABASE_URL",
-                ("database_url", database_url),
-            )
-            .map(|r| r.value);
-        let data_dir = layers
-            .get(
-                ("data-dir", flags.data_dir.as_ref()),
-                "MXSPOOL_DATA_DIR",
-                ("data_dir", data_dir),
-            )
-            .map_or_else(|| PathBuf::from("mxspool-data"), |r| PathBuf::from(r.value));
-        let http_addr = parse_addr(
-            layers.get(
-                ("http-addr", flags.http_addr.as_ref()),
-                "MXSPOOL_HTTP_ADDR",
-                ("http_addr", http_addr),
-            ),
-            "127.0.0.1:8080",
-        )?;
-        let smtp_addr = parse_addr(
-            layers.get(
-                ("smtp-addr", flags.smtp_addr.as_ref()),
-                "MXSPOOL_SMTP_ADDR",
-                ("smtp_addr", smtp_addr),
-            ),
-            "127.0.0.1:2525",
-        )?;
-        let hostname = match layers.get(
-            ("hostname", flags.hostname.as_ref()),
-            "MXSPOOL_HOSTNAME",
-            ("hostname", hostname),
-        ) {
-            None => system_hostname(),
-            Some(raw) => {
-                let trimmed = raw.value.trim().trim_end_matches('.').to_ascii_lowercase();
-                let valid = !trimmed.is_empty()
-                    && trimmed.len() <= 253
-                    && trimmed.split('.').all(|l| {
-                        !l.is_empty()
-                            && l.len() <= 63
-                            && !l.starts_with('-')
-                            && !l.ends_with('-')
-                            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                    });
-                if !valid {
-                    return Err(ConfigError::new(
-                        raw.source,
-                        format!(
-                            "{:?} is not a host name (e.g. backup-mx.example.net)",
-                            raw.value
-                        ),
-                    ));
-                }
-                trimmed
-            }
+        let given = [
+            ("database_url", &flags.database_url),
+            ("data_dir", &flags.data_dir),
+            ("http_addr", &flags.http_addr),
+            ("smtp_addr", &flags.smtp_addr),
+            ("hostname", &flags.hostname),
+            ("allow_private_targets", &flags.allow_private_targets),
+        ];
+        let layers = Layers {
+            flags: given
+                .into_iter()
+                .filter_map(|(k, v)| v.clone().map(|v| (k, v)))
+                .collect(),
+            file,
+            file_name,
+            env,
         };
-        let jwt_secret = layers
-            .get(
-                ("jwt-secret", none.as_ref()),
-                "MXSPOOL_JWT_SECRET",
-                ("jwt_secret", jwt_secret),
-            )
-            .map(|raw| {
-                if raw.value.len() < 32 {
-                    Err(ConfigError::new(raw.source, "use at least 32 characters"))
-                } else {
-                    Ok(raw.value)
-                }
-            })
-            .transpose()?;
-        let admin_email = match layers.get(
-            ("admin-email", none.as_ref()),
-            "MXSPOOL_ADMIN_EMAIL",
-            ("admin_email", admin_email),
-        ) {
-            None => "admin@localhost".to_owned(),
-            Some(raw) => {
-                let v = raw.value.trim().to_lowercase();
-                let ok = v
-                    .split_once('@')
-                    .is_some_and(|(l, d)| !l.is_empty() && !d.is_empty() && !d.contains('@'));
-                if !ok {
-                    return Err(ConfigError::new(
-                        raw.source,
-                        format!("{:?} is not an e-mail address", raw.value),
-                    ));
-                }
-                v
-            }
+        let default_addr = |s: &str| {
+            s.parse::<SocketAddr>()
+                .map_err(|e| ConfigError::new("default", e.to_string()))
         };
-        let admin_password = layers
-            .get(
-                ("admin-password", none.as_ref()),
-                "MXSPOOL_ADMIN_PASSWORD",
-                ("admin_password", admin_password),
-            )
-            .map(|raw| {
-                if raw.value.chars().count() < 12 {
-                    Err(ConfigError::new(raw.source, "use at least 12 characters"))
-                } else {
-                    Ok(raw.value)
-                }
-            })
-            .transpose()?;
-        let allow_private_targets = parse_bool(layers.get(
-            (
-                "allow-private-targets",
-                flags.allow_private_targets.as_ref(),
-            ),
-            "MXSPOOL_ALLOW_PRIVATE_TARGETS",
-            ("allow_private_targets", toml_scalar(allow_private_targets)),
-        ))?;
-        let db_pool_size: u32 = parse(
-            layers.get(
-                ("db-pool-size", none.as_ref()),
-                "MXSPOOL_DB_POOL_SIZE",
-                ("db_pool_size", toml_scalar(db_pool_size)),
-            ),
-            20,
-            "a pool size",
-        )?;
-        if !(1..=1000).contains(&db_pool_size) {
-            return Err(ConfigError::new(
-                "MXSPOOL_DB_POOL_SIZE",
-                "must be between 1 and 1000",
-            ));
-        }
-        let http_workers: usize = parse(
-            layers.get(
-                ("http-workers", none.as_ref()),
-                "MXSPOOL_HTTP_WORKERS",
-                ("http_workers", toml_scalar(http_workers)),
-            ),
-            std::thread::available_parallelism().map_or(2, |n| n.get()),
-            "a number of worker threads",
-        )?;
-        if !(1..=256).contains(&http_workers) {
-            return Err(ConfigError::new(
-                "MXSPOOL_HTTP_WORKERS",
-                "must be between 1 and 256",
-            ));
-        }
-        let log_json = match layers.get(
-            ("log-format", none.as_ref()),
-            "MXSPOOL_LOG_FORMAT",
-            ("log_format", log_format),
-        ) {
-            None => false,
-            Some(raw) => match raw.value.trim() {
-                "json" => true,
-                "text" => false,
-                _ => return Err(ConfigError::new(raw.source, "use text or json")),
-            },
-        };
-        let tls_cert = layers
-            .get(
-                ("tls-cert", none.as_ref()),
-                "MXSPOOL_TLS_CERT",
-                ("tls_cert", tls_cert),
-            )
-            .map(|r| PathBuf::from(r.value));
-        let tls_key = layers
-            .get(
-                ("tls-key", none.as_ref()),
-                "MXSPOOL_TLS_KEY",
-                ("tls_key", tls_key),
-            )
-            .map(|r| PathBuf::from(r.value));
+        let tls_cert = layers.string("tls_cert").map(PathBuf::from);
+        let tls_key = layers.string("tls_key").map(PathBuf::from);
         if tls_cert.is_some() != tls_key.is_some() {
             return Err(ConfigError::new(
                 "MXSPOOL_TLS_CERT / MXSPOOL_TLS_KEY",
                 "set both the certificate and the key, or neither",
             ));
         }
-        let bounces_log_only = match layers.get(
-            ("bounces", none.as_ref()),
-            "MXSPOOL_BOUNCES",
-            ("bounces", bounces),
-        ) {
-            None => false,
-            Some(raw) => match raw.value.trim() {
-                "send" => false,
-                "log" => true,
-                _ => return Err(ConfigError::new(raw.source, "use send or log")),
-            },
-        };
-        let dns_servers = layers
-            .get(
-                ("dns-servers", none.as_ref()),
-                "MXSPOOL_DNS_SERVERS",
-                ("dns_servers", dns_servers),
-            )
-            .map(|raw| {
-                raw.value
-                    .split(',')
-                    .map(|s| {
-                        let s = s.trim();
-                        s.parse::<SocketAddr>()
-                            .or_else(|_| {
-                                s.parse::<std::net::IpAddr>()
-                                    .map(|ip| SocketAddr::new(ip, 53))
-                            })
-                            .map_err(|_| {
-                                ConfigError::new(
-                                    raw.source.clone(),
-                                    format!("{s:?} is not a nameserver address (ip or ip:port)"),
-                                )
-                            })
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .transpose()?;
-        let mx_port: u16 = parse(
-            layers.get(
-                ("mx-port", none.as_ref()),
-                "MXSPOOL_MX_PORT",
-                ("mx_port", toml_scalar(mx_port)),
-            ),
-            25,
-            "a port number",
-        )?;
-        let relay_workers: usize = parse(
-            layers.get(
-                ("relay-workers", none.as_ref()),
-                "MXSPOOL_RELAY_WORKERS",
-                ("relay_workers", toml_scalar(relay_workers)),
-            ),
-            16,
-            "a number of delivery workers",
-        )?;
-        if !(1..=1024).contains(&relay_workers) {
+        let probe_interval_seconds = layers.ranged("probe_interval_seconds", 5.0, 0.05..=3600.0)?;
+        let probe_max_seconds = layers.ranged("probe_max_seconds", 60.0, 0.05..=3600.0)?;
+        if probe_max_seconds < probe_interval_seconds {
             return Err(ConfigError::new(
-                "MXSPOOL_RELAY_WORKERS",
-                "must be between 1 and 1024",
-            ));
-        }
-        let lease_seconds: u64 = parse(
-            layers.get(
-                ("lease-seconds", none.as_ref()),
-                "MXSPOOL_LEASE_SECONDS",
-                ("lease_seconds", toml_scalar(lease_seconds)),
-            ),
-            60,
-            "a number of seconds",
-        )?;
-        if !(1..=3600).contains(&lease_seconds) {
-            return Err(ConfigError::new(
-                "MXSPOOL_LEASE_SECONDS",
-                "must be between 1 and 3600",
-            ));
-        }
-        let retry_schedule = layers
-            .get(
-                ("retry-schedule", none.as_ref()),
-                "MXSPOOL_RETRY_SCHEDULE",
-                ("retry_schedule", retry_schedule),
-            )
-            .map(|raw| {
-                raw.value
-                    .split(',')
-                    .map(|s| {
-                        parse_duration(s.trim()).ok_or_else(|| {
-                            ConfigError::new(
-                                raw.source.clone(),
-                                format!("{s:?} is not a duration (e.g. 30s, 5m, 2h)"),
-                            )
-                        })
-                    })
-                    .collect::<Result<Vec<u64>, _>>()
-            })
-            .transpose()?;
-        let probe_interval_seconds: f64 = parse(
-            layers.get(
-                ("probe-interval-seconds", none.as_ref()),
-                "MXSPOOL_PROBE_INTERVAL_SECONDS",
-                (
-                    "probe_interval_seconds",
-                    toml_scalar(probe_interval_seconds),
-                ),
-            ),
-            5.0,
-            "a number of seconds",
-        )?;
-        let probe_max_seconds: f64 = parse(
-            layers.get(
-                ("probe-max-seconds", none.as_ref()),
                 "MXSPOOL_PROBE_MAX_SECONDS",
-                ("probe_max_seconds", toml_scalar(probe_max_seconds)),
-            ),
-            60.0,
-            "a number of seconds",
-        )?;
-        if !(0.05..=3600.0).contains(&probe_interval_seconds)
-            || !(probe_interval_seconds..=3600.0).contains(&probe_max_seconds)
-        {
-            return Err(ConfigError::new(
-                "MXSPOOL_PROBE_INTERVAL_SECONDS / MXSPOOL_PROBE_MAX_SECONDS",
-                "need 0.05 <= interval <= max <= 3600",
-            ));
-        }
-        let max_connections: usize = parse(
-            layers.get(
-                ("max-connections", none.as_ref()),
-                "MXSPOOL_MAX_CONNECTIONS",
-                ("max_connections", toml_scalar(max_connections)),
-            ),
-            1000,
-            "a number of connections",
-        )?;
-        let max_connections_per_ip: usize = parse(
-            layers.get(
-                ("max-connections-per-ip", none.as_ref()),
-                "MXSPOOL_MAX_CONNECTIONS_PER_IP",
-                (
-                    "max_connections_per_ip",
-                    toml_scalar(max_connections_per_ip),
-                ),
-            ),
-            20,
-            "a number of connections",
-        )?;
-        if max_connections == 0 || max_connections_per_ip == 0 {
-            return Err(ConfigError::new(
-                "MXSPOOL_MAX_CONNECTIONS",
-                "connection limits must be at least 1",
+                "must not be below MXSPOOL_PROBE_INTERVAL_SECONDS",
             ));
         }
         Ok(Config {
+            database_url: layers.string("database_url"),
+            data_dir: PathBuf::from(
+                layers
+                    .string("data_dir")
+                    .unwrap_or_else(|| "mxspool-data".to_owned()),
+            ),
+            http_addr: layers.addr("http_addr", default_addr("127.0.0.1:8080")?)?,
+            smtp_addr: layers.addr("smtp_addr", default_addr("127.0.0.1:2525")?)?,
+            hostname: layers
+                .with("hostname", parse_hostname)?
+                .unwrap_or_else(system_hostname),
+            jwt_secret: layers.with("jwt_secret", at_least(32))?,
+            admin_email: layers
+                .with("admin_email", parse_email)?
+                .unwrap_or_else(|| "admin@localhost".to_owned()),
+            admin_password: layers.with("admin_password", at_least(12))?,
+            allow_private_targets: layers.boolean("allow_private_targets")?,
+            db_pool_size: layers.ranged("db_pool_size", 20, 1..=1000)?,
+            http_workers: layers.ranged(
+                "http_workers",
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+                1..=256,
+            )?,
+            log_json: layers.choice("log_format", false, &[("text", false), ("json", true)])?,
             tls_cert,
             tls_key,
-            bounces_log_only,
-            dns_servers,
-            mx_port,
-            relay_workers,
-            lease_seconds,
-            retry_schedule,
+            bounces_log_only: layers.choice("bounces", false, &[("send", false), ("log", true)])?,
+            dns_servers: layers.with("dns_servers", parse_nameservers)?,
+            mx_port: layers.ranged("mx_port", 25, 1..=65535)?,
+            relay_workers: layers.ranged("relay_workers", 16, 1..=1024)?,
+            lease_seconds: layers.ranged("lease_seconds", 60, 1..=3600)?,
+            retry_schedule: layers.with("retry_schedule", parse_schedule)?,
             probe_interval_seconds,
             probe_max_seconds,
-            max_connections,
-            max_connections_per_ip,
-            database_url,
-            data_dir,
-            http_addr,
-            smtp_addr,
-            hostname,
-            jwt_secret,
-            admin_email,
-            admin_password,
-            allow_private_targets,
-            db_pool_size,
-            http_workers,
-            log_json,
+            max_connections: layers.ranged("max_connections", 1000, 1..=1_000_000)?,
+            max_connections_per_ip: layers.ranged("max_connections_per_ip", 50, 1..=1_000_000)?,
         })
     }
 }
@@ -640,11 +445,20 @@ fn parse_duration(text: &str) -> Option<u64> {
     n.checked_mul(factor).filter(|s| *s > 0)
 }
 
-fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+/// Reads the TOML file, refusing keys that are not settings (typos would otherwise be ignored).
+fn read_file(path: &Path) -> Result<toml::Table, ConfigError> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError::new(format!("--config {name}"), format!("cannot read: {e}")))?;
-    toml::from_str(&text).map_err(|e| ConfigError::new(name, e.message().to_owned()))
+    let table: toml::Table = toml::from_str(&text)
+        .map_err(|e| ConfigError::new(name.clone(), e.message().to_owned()))?;
+    if let Some(unknown) = table.keys().find(|k| !KEYS.contains(&k.as_str())) {
+        return Err(ConfigError::new(
+            name,
+            format!("unknown setting {unknown:?}; known: {}", KEYS.join(", ")),
+        ));
+    }
+    Ok(table)
 }
 
 #[cfg(test)]

@@ -81,7 +81,7 @@ impl RelayConfig {
             hostname,
             node_id,
             max_connections: 1000,
-            max_connections_per_ip: 20,
+            max_connections_per_ip: 50,
             max_recipients: 100,
             max_line_length: 2048,
             max_data_line_length: 1000,
