@@ -48,11 +48,12 @@ pub struct RelayConfig {
     pub tls: Option<TlsFiles>,
 
     // --- delivery ---
-    /// How long a worker owns claimed recipients before other nodes may take them.
+    /// How long a worker owns claimed recipients before other nodes may take them; renewed
+    /// every third of it while the delivery runs, so it only runs out when the node is gone.
     pub lease: Duration,
     /// Concurrent delivery tasks per process.
     pub workers: usize,
-    /// Recipients claimed at once by one worker.
+    /// Messages claimed at once by one worker (with all their due recipients).
     pub claim_batch: i64,
     /// Delay before attempt n+1 after n failed attempts; the last entry repeats.
     pub retry_schedule: Vec<Duration>,

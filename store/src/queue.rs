@@ -5,7 +5,15 @@
 //!
 //! Claims use `FOR UPDATE SKIP LOCKED`, so any number of relay processes on any number of
 //! hosts share one queue without handing out a row twice; a worker that dies holds its rows
-//! only until its lease runs out.
+//! only until its lease runs out, and a worker whose SMTP transaction runs long keeps its
+//! rows by renewing the lease ([`renew_leases`]).
+//!
+//! Every time written or compared here is the database's `now()`, never the relay host's
+//! clock: leases are set on one node and judged on another, so only one clock may count.
+//!
+//! Mail of a target host that is down is *parked* (see [`crate::targets`]): its
+//! `next_attempt_at` is set to [`PARKED_AT`], far beyond any real retry time, which takes it
+//! out of the due range that claims walk.
 
 use crate::ids::{DomainId, MessageId};
 use crate::kinds::{DeliveryState, Route, TlsPolicy};
@@ -13,11 +21,28 @@ use crate::schema::{deliveries, delivery_attempts, messages};
 use chrono::{DateTime, Utc};
 use diesel::connection::Connection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::{Array, BigInt, Double, Integer, Nullable, Text};
 use std::time::Duration;
 
 /// Channel on which intake announces new mail and the API announces queue commands.
 pub const QUEUE_CHANNEL: &str = "mxspool_queue";
+
+/// `next_attempt_at` of parked recipients (those of a target that is down), as SQL.
+///
+/// A fixed, finite time rather than `'infinity'`: chrono cannot represent `infinity`, so
+/// every reader of `next_attempt_at` (queue listing, tests) would fail on it, and a fixed
+/// value lets `next_attempt_at >= PARKED_AT` tell parked rows apart from deferred ones (real
+/// retry times are at most hours away). Year 9999 sorts after every real time, so parked
+/// rows sit at the far end of `deliveries_due_idx`, out of the range a claim walks.
+pub const PARKED_AT: &str = "'9999-12-31 00:00:00+00'::timestamptz";
+
+/// [`PARKED_AT`] in seconds since the Unix epoch.
+const PARKED_AT_EPOCH: i64 = 253_402_214_400;
+
+/// Whether a `next_attempt_at` read from the database is the parked sentinel.
+pub fn is_parked(next_attempt_at: &DateTime<Utc>) -> bool {
+    next_attempt_at.timestamp() >= PARKED_AT_EPOCH
+}
 
 /// A message accepted by SMTP intake, ready to be committed.
 #[derive(Debug, Clone)]
@@ -95,15 +120,17 @@ pub fn enqueue_batch(
             })
             .collect();
         // PostgreSQL returns the rows of a multi-row INSERT … VALUES in VALUES order.
-        let ids: Vec<MessageId> = diesel::insert_into(messages::table)
+        // `received_at` is the database's now(): queue lifetimes count from it, on the one
+        // clock every node shares.
+        let inserted: Vec<(MessageId, DateTime<Utc>)> = diesel::insert_into(messages::table)
             .values(&rows)
-            .returning(messages::id)
+            .returning((messages::id, messages::received_at))
             .get_results(conn)?;
-        let now = Utc::now();
+        let ids: Vec<MessageId> = inserted.iter().map(|(id, _)| *id).collect();
         let deliveries: Vec<NewDeliveryRow<'_>> = batch
             .iter()
-            .zip(&ids)
-            .flat_map(|(m, id)| {
+            .zip(&inserted)
+            .flat_map(|(m, (id, received_at))| {
                 m.recipients.iter().map(move |r| NewDeliveryRow {
                     message_id: *id,
                     domain_id: r.domain_id,
@@ -113,7 +140,9 @@ pub fn enqueue_batch(
                         Route::Mx
                     },
                     recipient: &r.address,
-                    expires_at: now + to_chrono(r.lifetime),
+                    expires_at: received_at
+                        .checked_add_signed(to_chrono(r.lifetime))
+                        .unwrap_or(DateTime::<Utc>::MAX_UTC),
                 })
             })
             .collect();
@@ -164,9 +193,67 @@ pub struct Claimed {
     pub tls_policy: TlsPolicy,
 }
 
-/// Claims up to `limit` due recipients for `owner` until `lease` from now. Recipients whose
-/// target host is known to be down are left alone: the prober makes them due when it comes
-/// back. `mx` routes go to `mx_port` with opportunistic TLS.
+/// The statement behind [`claim_due`]. Binds: `$1` owner, `$2` lease in seconds (double),
+/// `$3` limit, `$4` port of `mx` routes. Public so that tests can `EXPLAIN` it.
+///
+/// How it works, and why:
+/// - `walk` goes through `deliveries_due_idx` in due order and stops after `$3` due rows; the
+///   rows of a target that is down are skipped, but they are rare in this range because such
+///   mail is parked out of it (see [`crate::targets`]), so the walk stays short however large
+///   a down target's backlog is. Rows past `expires_at` are left to [`expire_due`], which
+///   reports them (a claim would deliver mail whose sender may already have its DSN).
+/// - It locks the *messages* of those rows (`FOR NO KEY UPDATE … SKIP LOCKED`, under the
+///   `LIMIT`, so a message another claim holds is skipped and the walk goes on to the next):
+///   a message belongs to one claim at a time, on every node.
+/// - `due` then takes *all* due recipients of the locked messages, not only those the walk
+///   saw, so the `LIMIT` boundary never splits a message between two claims (and so between
+///   two SMTP transactions). The rows are still locked `SKIP LOCKED`: one locked by something
+///   else (an operator's queue command) is left for a later claim.
+/// - `NO KEY UPDATE` rather than `UPDATE`: it does not conflict with the `KEY SHARE` locks
+///   that inserting recipients takes on their message (foreign key), so intake never waits.
+pub const CLAIM_DUE_SQL: &str = "WITH walk AS ( \
+         SELECT m.id AS message_id FROM deliveries d \
+         JOIN messages m ON m.id = d.message_id \
+         LEFT JOIN relay_domains rd ON rd.id = d.domain_id \
+         WHERE d.state IN ('queued', 'deferred') AND d.next_attempt_at <= now() \
+           AND d.expires_at > now() \
+           AND NOT EXISTS (SELECT 1 FROM targets t \
+                           WHERE t.host = rd.target_host AND t.port = rd.target_port \
+                             AND t.state = 'down') \
+         ORDER BY d.next_attempt_at, d.id \
+         LIMIT $3 \
+         FOR NO KEY UPDATE OF m SKIP LOCKED \
+     ), due AS ( \
+         SELECT d.id FROM deliveries d \
+         LEFT JOIN relay_domains rd ON rd.id = d.domain_id \
+         WHERE d.message_id IN (SELECT message_id FROM walk) \
+           AND d.state IN ('queued', 'deferred') AND d.next_attempt_at <= now() \
+           AND d.expires_at > now() \
+           AND NOT EXISTS (SELECT 1 FROM targets t \
+                           WHERE t.host = rd.target_host AND t.port = rd.target_port \
+                             AND t.state = 'down') \
+         FOR UPDATE OF d SKIP LOCKED \
+     ), claimed AS ( \
+         UPDATE deliveries d SET state = 'delivering', lease_owner = $1, \
+                lease_until = now() + make_interval(secs => $2), updated_at = now() \
+         FROM due WHERE d.id = due.id \
+         RETURNING d.id, d.message_id, d.domain_id, d.route, d.recipient, d.attempts, d.expires_at \
+     ) \
+     SELECT c.id AS delivery_id, c.message_id, c.domain_id, c.route, c.recipient, c.attempts, \
+            c.expires_at, m.sender, \
+            COALESCE(rd.target_host, split_part(c.recipient, '@', 2)) AS target_host, \
+            COALESCE(rd.target_port, $4) AS target_port, \
+            COALESCE(rd.tls_policy, 'opportunistic') AS tls_policy \
+     FROM claimed c JOIN messages m ON m.id = c.message_id \
+     LEFT JOIN relay_domains rd ON rd.id = c.domain_id \
+     ORDER BY c.message_id, c.id";
+
+/// Claims whole messages for `owner` until `lease` from now (database clock): the due
+/// recipients of the messages of the first `limit` due recipients, so a message is never
+/// split between claims (a claim may hold more than `limit` recipients, at most `limit`
+/// messages). Recipients whose target host is known to be down are left alone: the prober
+/// makes them due when it comes back. Recipients past their queue lifetime are left to
+/// [`expire_due`]. `mx` routes go to `mx_port` with opportunistic TLS. See [`CLAIM_DUE_SQL`].
 pub fn claim_due(
     conn: &mut PgConnection,
     owner: &str,
@@ -174,37 +261,36 @@ pub fn claim_due(
     limit: i64,
     mx_port: u16,
 ) -> QueryResult<Vec<Claimed>> {
+    diesel::sql_query(CLAIM_DUE_SQL)
+        .bind::<Text, _>(owner)
+        .bind::<Double, _>(lease.as_secs_f64())
+        .bind::<BigInt, _>(limit)
+        .bind::<Integer, _>(i32::from(mx_port))
+        .load(conn)
+}
+
+/// Extends the lease of `delivery_ids` to `lease` from now (database clock), for the rows
+/// `owner` still holds (state `delivering`, lease its own). A worker calls this while an SMTP
+/// transaction runs longer than the lease (a slow target may take minutes), so that no
+/// other node takes the rows over and delivers them a second time. Returns how many rows
+/// were renewed: fewer than asked means some were taken back (lease ran out) or deleted.
+pub fn renew_leases(
+    conn: &mut PgConnection,
+    owner: &str,
+    delivery_ids: &[i64],
+    lease: Duration,
+) -> QueryResult<usize> {
+    if delivery_ids.is_empty() {
+        return Ok(0);
+    }
     diesel::sql_query(
-        "WITH due AS ( \
-             SELECT d.id FROM deliveries d \
-             LEFT JOIN relay_domains rd ON rd.id = d.domain_id \
-             WHERE d.state IN ('queued', 'deferred') AND d.next_attempt_at <= now() \
-               AND NOT EXISTS (SELECT 1 FROM targets t \
-                               WHERE t.host = rd.target_host AND t.port = rd.target_port \
-                                 AND t.state = 'down') \
-             ORDER BY d.next_attempt_at, d.id \
-             LIMIT $3 \
-             FOR UPDATE OF d SKIP LOCKED \
-         ), claimed AS ( \
-             UPDATE deliveries d SET state = 'delivering', lease_owner = $1, \
-                    lease_until = now() + make_interval(secs => $2), updated_at = now() \
-             FROM due WHERE d.id = due.id \
-             RETURNING d.id, d.message_id, d.domain_id, d.route, d.recipient, d.attempts, d.expires_at \
-         ) \
-         SELECT c.id AS delivery_id, c.message_id, c.domain_id, c.route, c.recipient, c.attempts, \
-                c.expires_at, m.sender, \
-                COALESCE(rd.target_host, split_part(c.recipient, '@', 2)) AS target_host, \
-                COALESCE(rd.target_port, $4) AS target_port, \
-                COALESCE(rd.tls_policy, 'opportunistic') AS tls_policy \
-         FROM claimed c JOIN messages m ON m.id = c.message_id \
-         LEFT JOIN relay_domains rd ON rd.id = c.domain_id \
-         ORDER BY c.message_id, c.id",
+        "UPDATE deliveries SET lease_until = now() + make_interval(secs => $3) \
+         WHERE id = ANY($1) AND state = 'delivering' AND lease_owner = $2",
     )
+    .bind::<Array<BigInt>, _>(delivery_ids)
     .bind::<Text, _>(owner)
-    .bind::<diesel::sql_types::Double, _>(lease.as_secs_f64())
-    .bind::<BigInt, _>(limit)
-    .bind::<diesel::sql_types::Integer, _>(i32::from(mx_port))
-    .load(conn)
+    .bind::<Double, _>(lease.as_secs_f64())
+    .execute(conn)
 }
 
 /// The stored messages, for the workers that claimed their recipients.
@@ -222,8 +308,9 @@ pub fn load_bodies(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttemptOutcome {
     Delivered,
-    /// Try again at this time.
-    Deferred(DateTime<Utc>),
+    /// Try again after this long, counted from when the attempt is recorded on the
+    /// database's clock (a time from the relay host's clock could be skewed).
+    Deferred(Duration),
     Bounced,
 }
 
@@ -243,6 +330,8 @@ pub struct Attempt {
     pub delivery_id: i64,
     pub domain_id: Option<DomainId>,
     pub outcome: AttemptOutcome,
+    /// When the attempt began, on the relay host's clock. Only its distance from the time of
+    /// recording is used: the stored time is the database's now() minus that distance.
     pub started_at: DateTime<Utc>,
     pub duration: Duration,
     pub target_host: String,
@@ -253,103 +342,153 @@ pub struct Attempt {
     pub reply: String,
 }
 
+/// Longest deferral recorded (a year; queue lifetimes are at most 30 days).
+const MAX_DEFER: Duration = Duration::from_secs(365 * 24 * 3600);
+
+#[derive(QueryableByName)]
+struct RecordedRow {
+    #[diesel(sql_type = BigInt)]
+    message_id: i64,
+    #[diesel(sql_type = Text)]
+    outcome: String,
+}
+
 /// Applies attempts made under `owner`'s lease: the recipient's new state and the attempt log,
-/// in one transaction. Rows whose lease `owner` no longer holds are left alone (another node
-/// has taken them over). Returns the message ids whose recipients reached a final failure
-/// (bounced), for DSN processing.
+/// together (one statement). Rows whose lease `owner` no longer holds are left alone (another
+/// node has taken them over), and their attempts are not logged. Returns the message ids
+/// whose recipients reached a final failure (bounced), for DSN processing. Times are the
+/// database's: a deferred recipient is due at now() plus its delay.
+///
+/// One statement for the whole batch (the attempts go in as arrays): a batch may hold
+/// thousands of attempts, and a statement per attempt would cost a round trip and a parse
+/// each.
 pub fn record_attempts(
     conn: &mut PgConnection,
     owner: &str,
     attempts: &[Attempt],
 ) -> QueryResult<Vec<MessageId>> {
-    conn.transaction(|conn| {
-        let mut failed = Vec::new();
-        for a in attempts {
-            let (state, next) = match a.outcome {
-                AttemptOutcome::Delivered => (DeliveryState::Delivered, None),
-                AttemptOutcome::Deferred(at) => (DeliveryState::Deferred, Some(at)),
-                AttemptOutcome::Bounced => (DeliveryState::Bounced, None),
-            };
-            let target = deliveries::table
-                .filter(deliveries::id.eq(a.delivery_id))
-                .filter(deliveries::state.eq(DeliveryState::Delivering))
-                .filter(deliveries::lease_owner.eq(owner));
-            let updated: Option<MessageId> = diesel::update(target)
-                .set((
-                    deliveries::state.eq(state),
-                    deliveries::attempts.eq(deliveries::attempts + 1),
-                    deliveries::next_attempt_at.eq(next.unwrap_or_else(Utc::now)),
-                    deliveries::lease_owner.eq(None::<String>),
-                    deliveries::lease_until.eq(None::<DateTime<Utc>>),
-                    deliveries::last_code.eq(a.code),
-                    deliveries::last_reply.eq(&a.reply),
-                    deliveries::updated_at.eq(Utc::now()),
-                ))
-                .returning(deliveries::message_id)
-                .get_result(conn)
-                .optional()?;
-            let Some(message) = updated else { continue };
-            diesel::insert_into(delivery_attempts::table)
-                .values((
-                    delivery_attempts::delivery_id.eq(a.delivery_id),
-                    delivery_attempts::domain_id.eq(a.domain_id),
-                    delivery_attempts::started_at.eq(a.started_at),
-                    delivery_attempts::duration_ms
-                        .eq(i32::try_from(a.duration.as_millis()).unwrap_or(i32::MAX)),
-                    delivery_attempts::target_host.eq(&a.target_host),
-                    delivery_attempts::target_ip.eq(&a.target_ip),
-                    delivery_attempts::tls.eq(a.tls),
-                    delivery_attempts::code.eq(a.code),
-                    delivery_attempts::reply.eq(&a.reply),
-                    delivery_attempts::outcome.eq(a.outcome.word()),
-                ))
-                .execute(conn)?;
-            if a.outcome == AttemptOutcome::Bounced && !failed.contains(&message) {
-                failed.push(message);
-            }
-        }
-        Ok(failed)
-    })
+    if attempts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let host_now = Utc::now();
+    let mut ids = Vec::with_capacity(attempts.len());
+    let mut domains = Vec::with_capacity(attempts.len());
+    let mut states = Vec::with_capacity(attempts.len());
+    let mut outcomes = Vec::with_capacity(attempts.len());
+    let mut delays = Vec::with_capacity(attempts.len());
+    let mut ago = Vec::with_capacity(attempts.len());
+    let mut durations = Vec::with_capacity(attempts.len());
+    let mut hosts = Vec::with_capacity(attempts.len());
+    let mut ips = Vec::with_capacity(attempts.len());
+    let mut tls = Vec::with_capacity(attempts.len());
+    let mut codes = Vec::with_capacity(attempts.len());
+    let mut replies = Vec::with_capacity(attempts.len());
+    for a in attempts {
+        let (state, delay) = match a.outcome {
+            AttemptOutcome::Delivered => (DeliveryState::Delivered, Duration::ZERO),
+            // Bounded so the interval stays representable; mail expires long before.
+            AttemptOutcome::Deferred(delay) => (DeliveryState::Deferred, delay.min(MAX_DEFER)),
+            AttemptOutcome::Bounced => (DeliveryState::Bounced, Duration::ZERO),
+        };
+        ids.push(a.delivery_id);
+        domains.push(a.domain_id.map(|d| d.0));
+        states.push(state.as_str());
+        outcomes.push(a.outcome.word());
+        delays.push(delay.as_secs_f64());
+        // How long ago the attempt began, by the host's clock (a difference, so skew
+        // cancels out), to be placed on the database's clock.
+        ago.push(
+            (host_now - a.started_at)
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .as_secs_f64(),
+        );
+        durations.push(i32::try_from(a.duration.as_millis()).unwrap_or(i32::MAX));
+        hosts.push(a.target_host.as_str());
+        ips.push(a.target_ip.as_deref());
+        tls.push(a.tls);
+        codes.push(a.code);
+        replies.push(a.reply.as_str());
+    }
+    let rows: Vec<RecordedRow> = diesel::sql_query(
+        "WITH a AS ( \
+             SELECT * FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], \
+                                  $6::float8[], $7::float8[], $8::int[], $9::text[], $10::text[], \
+                                  $11::bool[], $12::int[], $13::text[]) \
+                 AS a(delivery_id, domain_id, state, outcome, delay, ago, duration_ms, \
+                      target_host, target_ip, tls, code, reply) \
+         ), u AS ( \
+             UPDATE deliveries d SET state = a.state, attempts = d.attempts + 1, \
+                    next_attempt_at = now() + make_interval(secs => a.delay), \
+                    lease_owner = NULL, lease_until = NULL, \
+                    last_code = a.code, last_reply = a.reply, updated_at = now() \
+             FROM a \
+             WHERE d.id = a.delivery_id AND d.state = 'delivering' AND d.lease_owner = $1 \
+             RETURNING d.id, d.message_id \
+         ), logged AS ( \
+             INSERT INTO delivery_attempts (delivery_id, domain_id, started_at, duration_ms, \
+                                            target_host, target_ip, tls, code, reply, outcome) \
+             SELECT a.delivery_id, a.domain_id, now() - make_interval(secs => a.ago), \
+                    a.duration_ms, a.target_host, a.target_ip, a.tls, a.code, a.reply, a.outcome \
+             FROM a JOIN u ON u.id = a.delivery_id \
+         ) \
+         SELECT u.message_id, a.outcome FROM u JOIN a ON a.delivery_id = u.id",
+    )
+    .bind::<Text, _>(owner)
+    .bind::<Array<BigInt>, _>(&ids)
+    .bind::<Array<Nullable<BigInt>>, _>(&domains)
+    .bind::<Array<Text>, _>(&states)
+    .bind::<Array<Text>, _>(&outcomes)
+    .bind::<Array<Double>, _>(&delays)
+    .bind::<Array<Double>, _>(&ago)
+    .bind::<Array<Integer>, _>(&durations)
+    .bind::<Array<Text>, _>(&hosts)
+    .bind::<Array<Nullable<Text>>, _>(&ips)
+    .bind::<Array<diesel::sql_types::Bool>, _>(&tls)
+    .bind::<Array<Nullable<Integer>>, _>(&codes)
+    .bind::<Array<Text>, _>(&replies)
+    .load(conn)?;
+    let mut failed: Vec<MessageId> = rows
+        .into_iter()
+        .filter(|r| r.outcome == AttemptOutcome::Bounced.word())
+        .map(|r| MessageId(r.message_id))
+        .collect();
+    failed.sort();
+    failed.dedup();
+    Ok(failed)
 }
 
+/// SQL for the state a recipient goes back to without an attempt: `queued` if it never had
+/// one, else `deferred` — so `queued` keeps meaning "never tried" in listings and statistics.
+const BACK_TO_WAITING: &str = "CASE WHEN attempts = 0 THEN 'queued' ELSE 'deferred' END";
+
 /// Gives claimed recipients back without an attempt (e.g. their target was found down, or
-/// the worker is shutting down): due again at `at`, attempts unchanged.
-pub fn release(
-    conn: &mut PgConnection,
-    owner: &str,
-    delivery_ids: &[i64],
-    at: DateTime<Utc>,
-) -> QueryResult<usize> {
-    diesel::update(
-        deliveries::table
-            .filter(deliveries::id.eq_any(delivery_ids))
-            .filter(deliveries::state.eq(DeliveryState::Delivering))
-            .filter(deliveries::lease_owner.eq(owner)),
-    )
-    .set((
-        deliveries::state.eq(DeliveryState::Deferred),
-        deliveries::next_attempt_at.eq(at),
-        deliveries::lease_owner.eq(None::<String>),
-        deliveries::lease_until.eq(None::<DateTime<Utc>>),
-        deliveries::updated_at.eq(Utc::now()),
+/// the worker is shutting down): due again now (database clock), attempts unchanged, state
+/// back to `queued` or `deferred` (see [`BACK_TO_WAITING`]). Only rows `owner` still holds.
+pub fn release(conn: &mut PgConnection, owner: &str, delivery_ids: &[i64]) -> QueryResult<usize> {
+    if delivery_ids.is_empty() {
+        return Ok(0);
+    }
+    diesel::sql_query(format!(
+        "UPDATE deliveries SET state = {BACK_TO_WAITING}, next_attempt_at = now(), \
+                lease_owner = NULL, lease_until = NULL, updated_at = now() \
+         WHERE id = ANY($1) AND state = 'delivering' AND lease_owner = $2"
     ))
+    .bind::<Array<BigInt>, _>(delivery_ids)
+    .bind::<Text, _>(owner)
     .execute(conn)
 }
 
 /// Takes back recipients whose worker's lease ran out (the worker died or hung): they are
-/// due again at once. Safe to run on every node.
+/// due again at once, state back to `queued` or `deferred` (see [`BACK_TO_WAITING`]; no attempt
+/// was recorded, whatever the dead worker did). The lease is judged on the database's clock,
+/// the one that set it, so a node whose clock runs ahead cannot take live leases. Safe to
+/// run on every node.
 pub fn reap_expired_leases(conn: &mut PgConnection) -> QueryResult<usize> {
-    diesel::update(
-        deliveries::table
-            .filter(deliveries::state.eq(DeliveryState::Delivering))
-            .filter(deliveries::lease_until.lt(Utc::now())),
-    )
-    .set((
-        deliveries::state.eq(DeliveryState::Deferred),
-        deliveries::next_attempt_at.eq(Utc::now()),
-        deliveries::lease_owner.eq(None::<String>),
-        deliveries::lease_until.eq(None::<DateTime<Utc>>),
-        deliveries::updated_at.eq(Utc::now()),
+    diesel::sql_query(format!(
+        "UPDATE deliveries SET state = {BACK_TO_WAITING}, next_attempt_at = now(), \
+                lease_owner = NULL, lease_until = NULL, updated_at = now() \
+         WHERE state = 'delivering' AND lease_until < now()"
     ))
     .execute(conn)
 }
@@ -470,7 +609,7 @@ pub fn dsn_due(conn: &mut PgConnection, candidates: &[MessageId]) -> QueryResult
 /// or not owed because the sender is null).
 pub fn mark_dsn_sent(conn: &mut PgConnection, id: MessageId) -> QueryResult<()> {
     diesel::update(messages::table.find(id))
-        .set(messages::dsn_sent_at.eq(Utc::now()))
+        .set(messages::dsn_sent_at.eq(diesel::dsl::now))
         .execute(conn)
         .map(drop)
 }

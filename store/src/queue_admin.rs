@@ -20,7 +20,7 @@
 use crate::domains::{DomainReach, DomainVisibility, RelayDomain};
 use crate::ids::{DomainId, MessageId};
 use crate::kinds::DeliveryState;
-use crate::queue::{notify, QUEUE_CHANNEL};
+use crate::queue::{notify, PARKED_AT, QUEUE_CHANNEL};
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
@@ -523,6 +523,19 @@ fn order_keys(order: QueueOrder, alias: &str, descending: bool) -> String {
 
 // ---- listing ----
 
+/// The `next_attempt_at` shown for a recipient `d` of domain `rd`: for parked mail (its target
+/// is down; see [`crate::targets`]) the stored value is a sentinel in year 9999, so the
+/// target's next probe is shown instead — the earliest the mail can go — or now if no probe
+/// is scheduled. Display only: filters and actions use the stored value.
+fn shown_next_attempt() -> String {
+    format!(
+        "CASE WHEN d.next_attempt_at >= {PARKED_AT} \
+         THEN COALESCE((SELECT t.next_probe_at FROM targets t \
+                        WHERE t.host = rd.target_host AND t.port = rd.target_port), now()) \
+         ELSE d.next_attempt_at END"
+    )
+}
+
 /// One recipient in the queue listing, with its message's envelope.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct QueueEntry {
@@ -611,12 +624,13 @@ pub fn list(
     );
     sql.push(&format!(
         ") SELECT d.id, d.message_id, d.domain_id, rd.name AS domain, d.recipient, d.state, \
-                  d.attempts, d.next_attempt_at, d.expires_at, d.last_code, d.last_reply, \
+                  d.attempts, {} AS next_attempt_at, d.expires_at, d.last_code, d.last_reply, \
                   m.sender, m.size, m.subject, m.received_at \
            FROM page JOIN deliveries d ON d.id = page.id \
            JOIN messages m ON m.id = d.message_id \
            LEFT JOIN relay_domains rd ON rd.id = d.domain_id \
            ORDER BY {}",
+        shown_next_attempt(),
         order_keys(order, "page", false)
     ));
     let entries: Vec<QueueEntry> = sql.query().load(conn)?;
@@ -726,9 +740,11 @@ pub fn inspect(
         let conds = delivery_conditions(&mut sql, &Scan::Message(id), &QueueFilter::default(), vis);
         sql.push(&format!(
             "SELECT d.id, d.domain_id, rd.name AS domain, d.recipient, d.state, d.attempts, \
-                    d.next_attempt_at, d.expires_at, d.last_code, d.last_reply \
+                    {} AS next_attempt_at, d.expires_at, d.last_code, \
+                    d.last_reply \
              FROM deliveries d LEFT JOIN relay_domains rd ON rd.id = d.domain_id{} \
              ORDER BY d.id",
+            shown_next_attempt(),
             where_clause(&conds)
         ));
         let recipients: Vec<RecipientRow> = sql.query().load(conn)?;

@@ -9,8 +9,35 @@
 //! `target_events`, the timeline the API shows.
 //!
 //! State changes lock the target's row, so concurrent nodes record each change once.
+//!
+//! ## Parking
+//! A down target's waiting mail is *parked*: its due recipients get `next_attempt_at =`
+//! [`PARKED_AT`], which takes them out of the due range of `deliveries_due_idx`. Claims walk
+//! that range, so without parking every claim of every worker would step over the whole
+//! backlog of every down target (measured: 135 ms per claim at 200,000 rows, linear).
+//! - [`mark_down`] parks what is due of the target's queue ([`park_queue`], in batches);
+//!   [`probe_failed`] parks again what became due since (new mail, retry times reached,
+//!   an operator's retry or flush), which is cheap: only rows due now are looked at, through
+//!   `deliveries_domain_due_idx`.
+//! - Whatever makes the target up again ([`mark_up`], [`probe_succeeded`]) unparks its
+//!   queue in the same transaction as the change of state, so no crash can leave mail parked
+//!   behind a target that is up; [`flush_queue`] and [`flush_target`] unpark too.
+//! - A domain whose target changes has its parked mail made due ([`unpark_domain`], called
+//!   in the API's update transaction).
+//!
+//! Parking holds a share lock on the target's row and on the relay domains whose mail it
+//! parks, for one short batch: an up-change (which locks the target's row exclusively) or a
+//! domain's change of target (which updates the domain's row) waits for the batch and then
+//! unparks it, or comes first and the batch sees the target up (parks nothing) or the domain
+//! gone elsewhere (parks none of its mail). Claims skip a down target's rows but never park
+//! them: a claim cannot take these locks cheaply, and a park decided on a stale view of the
+//! target could strand mail behind a target that has just come up.
+//!
+//! Parked rows keep their state (`queued`/`deferred`) and `expires_at`, so statistics and
+//! expiry ([`crate::queue::expire_due`]) treat them as before.
 
-use crate::queue::{notify, QUEUE_CHANNEL};
+use crate::ids::DomainId;
+use crate::queue::{notify, PARKED_AT, QUEUE_CHANNEL};
 use crate::schema::{target_events, targets};
 use chrono::{DateTime, Utc};
 use diesel::connection::Connection;
@@ -19,7 +46,7 @@ use diesel::expression::AsExpression;
 use diesel::pg::{Pg, PgValue};
 use diesel::prelude::*;
 use diesel::serialize::{Output, ToSql};
-use diesel::sql_types::{Double, Integer, Text};
+use diesel::sql_types::{BigInt, Double, Integer, Text};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::time::Duration;
@@ -212,8 +239,21 @@ fn lock_state(conn: &mut PgConnection, host: &str, port: i32) -> QueryResult<Opt
 
 /// Records a connection failure: the target becomes `down` (first probe after
 /// `probe_initial`) with an event, unless it already was; `last_error` is updated either
-/// way. Returns true when the state changed.
+/// way. Then its due mail is parked ([`park_queue`]) either way, since mail may have become
+/// due since it went down. Returns true when the state changed.
 pub fn mark_down(
+    conn: &mut PgConnection,
+    host: &str,
+    port: i32,
+    error: &str,
+    probe_initial: Duration,
+) -> QueryResult<bool> {
+    let changed = set_down(conn, host, port, error, probe_initial)?;
+    park_queue(conn, host, port)?;
+    Ok(changed)
+}
+
+fn set_down(
     conn: &mut PgConnection,
     host: &str,
     port: i32,
@@ -269,8 +309,10 @@ pub fn mark_down(
 }
 
 /// Records that the target answered (any SMTP reply): it becomes `up` with an event unless it
-/// already was. Returns the state it had when it changed (`Some(Down)` means its queue is
-/// waiting and should be flushed with [`flush_queue`]); `None` when it was already up.
+/// already was. When it was `down`, its whole queue (parked mail included) is made due in the
+/// same transaction ([`flush_queue`]), so mail can never stay parked behind a target that is
+/// up. Returns the state it had when it changed (`Some(Down)`: its queue was flushed); `None`
+/// when it was already up.
 ///
 /// Cheap when the target is up (one read, no lock), which is the case on the hot path.
 pub fn mark_up(
@@ -288,41 +330,59 @@ pub fn mark_up(
         return Ok(None);
     }
     conn.transaction(|conn| {
-        let state = match lock_state(conn, host, port)? {
-            Some(state) => state,
-            None => {
-                let inserted = diesel::sql_query(
-                    "INSERT INTO targets (host, port, state, changed_at) \
-                     VALUES ($1, $2, 'up', now()) ON CONFLICT DO NOTHING",
-                )
-                .bind::<Text, _>(host)
-                .bind::<Integer, _>(port)
-                .execute(conn)?;
-                if inserted == 1 {
-                    record_event(conn, host, port, TargetState::Up, detail)?;
-                    return Ok(Some(TargetState::Unknown));
-                }
-                lock_state(conn, host, port)?.unwrap_or(TargetState::Up)
-            }
-        };
-        if state == TargetState::Up {
-            return Ok(None);
+        let was = set_up(conn, host, port, detail)?;
+        if was == Some(TargetState::Down) {
+            flush_queue(conn, host, port)?;
         }
-        diesel::update(targets::table.find((host, port)))
-            .set((
-                targets::state.eq(TargetState::Up),
-                targets::changed_at.eq(diesel::dsl::now),
-                targets::next_probe_at.eq(None::<DateTime<Utc>>),
-                targets::last_error.eq(None::<String>),
-            ))
-            .execute(conn)?;
-        record_event(conn, host, port, TargetState::Up, detail)?;
-        Ok(Some(state))
+        Ok(was)
     })
 }
 
-/// Makes every waiting recipient (queued or deferred) of the domains delivered to this
-/// target due now, and wakes the relay nodes. Returns how many were made due.
+/// The change to `up` of [`mark_up`], without the flush; call inside a transaction. The
+/// exclusive lock it takes on the target's row waits for parking batches in progress
+/// (which hold a share lock), so a flush after it in the same transaction sees them.
+fn set_up(
+    conn: &mut PgConnection,
+    host: &str,
+    port: i32,
+    detail: &str,
+) -> QueryResult<Option<TargetState>> {
+    let state = match lock_state(conn, host, port)? {
+        Some(state) => state,
+        None => {
+            let inserted = diesel::sql_query(
+                "INSERT INTO targets (host, port, state, changed_at) \
+                 VALUES ($1, $2, 'up', now()) ON CONFLICT DO NOTHING",
+            )
+            .bind::<Text, _>(host)
+            .bind::<Integer, _>(port)
+            .execute(conn)?;
+            if inserted == 1 {
+                record_event(conn, host, port, TargetState::Up, detail)?;
+                return Ok(Some(TargetState::Unknown));
+            }
+            lock_state(conn, host, port)?.unwrap_or(TargetState::Up)
+        }
+    };
+    if state == TargetState::Up {
+        return Ok(None);
+    }
+    diesel::update(targets::table.find((host, port)))
+        .set((
+            targets::state.eq(TargetState::Up),
+            targets::changed_at.eq(diesel::dsl::now),
+            targets::next_probe_at.eq(None::<DateTime<Utc>>),
+            targets::last_error.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    record_event(conn, host, port, TargetState::Up, detail)?;
+    Ok(Some(state))
+}
+
+/// Makes every waiting recipient (queued or deferred, parked or waiting for a retry time) of
+/// the domains delivered to this target due now, and wakes the relay nodes. Returns how many
+/// were made due. If the target is still down, claims skip this mail and the next failed
+/// probe parks it again.
 pub fn flush_queue(conn: &mut PgConnection, host: &str, port: i32) -> QueryResult<usize> {
     conn.transaction(|conn| {
         let n = diesel::sql_query(
@@ -403,13 +463,15 @@ pub fn probe_succeeded(
     detail: &str,
 ) -> QueryResult<usize> {
     conn.transaction(|conn| {
-        mark_up(conn, host, port, detail)?;
+        set_up(conn, host, port, detail)?;
         flush_queue(conn, host, port)
     })
 }
 
 /// The probe failed: the interval doubles (at most `max`) and the next probe is that far
-/// away. No-op when the target is no longer down.
+/// away; mail of the target that became due since the last parking (new mail, retry times
+/// reached, an operator's retry or flush) is parked ([`park_queue`]). No-op when the target
+/// is no longer down.
 pub fn probe_failed(
     conn: &mut PgConnection,
     host: &str,
@@ -417,7 +479,7 @@ pub fn probe_failed(
     error: &str,
     max: Duration,
 ) -> QueryResult<()> {
-    diesel::sql_query(
+    let still_down = diesel::sql_query(
         "UPDATE targets SET \
                 probe_interval_ms = LEAST(probe_interval_ms::bigint * 2, $3)::integer, \
                 next_probe_at = now() + make_interval(secs => LEAST(probe_interval_ms::bigint * 2, $3) / 1000.0), \
@@ -428,6 +490,92 @@ pub fn probe_failed(
     .bind::<Integer, _>(port)
     .bind::<Integer, _>(millis(max))
     .bind::<Text, _>(error)
+    .execute(conn)?
+        > 0;
+    if still_down {
+        park_queue(conn, host, port)?;
+    }
+    Ok(())
+}
+
+/// Recipients parked per statement (and transaction), so parking a large backlog never holds
+/// many row locks or one long transaction.
+pub const PARK_BATCH: i64 = 10_000;
+
+/// Parks the due mail (queued or deferred, `next_attempt_at <= now()`) of the domains
+/// delivered to this target, if the target is down: `next_attempt_at` becomes [`PARKED_AT`],
+/// out of the range claims walk, until the target is up again (see the module notes). Runs
+/// in batches of [`PARK_BATCH`], each in its own transaction; stops early if the target
+/// comes up meanwhile. Cost: the target's due rows, found per domain through
+/// `deliveries_domain_due_idx`; mail already parked is not looked at. Returns how many
+/// recipients were parked.
+pub fn park_queue(conn: &mut PgConnection, host: &str, port: i32) -> QueryResult<usize> {
+    let mut total = 0;
+    loop {
+        let parked = conn.transaction(|conn| park_batch(conn, host, port, PARK_BATCH))?;
+        total += parked;
+        if i64::try_from(parked).unwrap_or(i64::MAX) < PARK_BATCH {
+            return Ok(total);
+        }
+    }
+}
+
+/// One batch of [`park_queue`]; call inside a transaction (the locks must last until the
+/// batch commits).
+fn park_batch(conn: &mut PgConnection, host: &str, port: i32, limit: i64) -> QueryResult<usize> {
+    // Shared lock: an up-change (exclusive lock, then unpark in its transaction) waits for
+    // this batch and unparks it; if it came first, this reads the target as up.
+    let state: Option<TargetState> = targets::table
+        .find((host, port))
+        .select(targets::state)
+        .for_share()
+        .first(conn)
+        .optional()?;
+    if state != Some(TargetState::Down) {
+        return Ok(0);
+    }
+    // The domains are share-locked too, and only those with due mail: a domain whose
+    // target changes meanwhile (its row updated, its parked mail unparked in that
+    // transaction) either waits for this batch, or is re-read with its new target here and
+    // left out.
+    diesel::sql_query(format!(
+        "WITH doms AS MATERIALIZED ( \
+             SELECT rd.id FROM relay_domains rd \
+             WHERE rd.target_host = $1 AND rd.target_port = $2 \
+               AND EXISTS (SELECT 1 FROM deliveries x \
+                           WHERE x.domain_id = rd.id AND x.state IN ('queued', 'deferred') \
+                             AND x.next_attempt_at <= now()) \
+             FOR SHARE OF rd \
+         ), batch AS ( \
+             SELECT d.id FROM deliveries d \
+             WHERE d.domain_id IN (SELECT id FROM doms) \
+               AND d.state IN ('queued', 'deferred') AND d.next_attempt_at <= now() \
+             LIMIT $3 \
+             FOR UPDATE OF d SKIP LOCKED \
+         ) \
+         UPDATE deliveries d SET next_attempt_at = {PARKED_AT}, updated_at = now() \
+         FROM batch WHERE d.id = batch.id"
+    ))
+    .bind::<Text, _>(host)
+    .bind::<Integer, _>(port)
+    .bind::<BigInt, _>(limit)
     .execute(conn)
-    .map(drop)
+}
+
+/// Makes a domain's parked mail due now and wakes the relay nodes; for a change of the
+/// domain's target (host or port), in the same transaction as the change and after it, so
+/// the mail parked behind the old target goes to the new one (or, if that one is down too,
+/// is parked again by its prober). Returns how many recipients were made due.
+pub fn unpark_domain(conn: &mut PgConnection, domain: DomainId) -> QueryResult<usize> {
+    let n = diesel::sql_query(format!(
+        "UPDATE deliveries SET next_attempt_at = now(), updated_at = now() \
+         WHERE domain_id = $1 AND state IN ('queued', 'deferred') \
+           AND next_attempt_at >= {PARKED_AT}"
+    ))
+    .bind::<BigInt, _>(domain.0)
+    .execute(conn)?;
+    if n > 0 {
+        notify(conn, QUEUE_CHANNEL)?;
+    }
+    Ok(n)
 }

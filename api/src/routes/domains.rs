@@ -535,6 +535,13 @@ pub async fn update_domain(
                 if updated.owner_id != current.owner_id {
                     domains::drop_foreign_admins(conn, id, updated.owner_id)?;
                 }
+                // Mail parked behind the old target (it was down) goes to the new one now;
+                // after the update, in its transaction, so parking cannot race it.
+                if (&updated.target_host, updated.target_port)
+                    != (&current.target_host, current.target_port)
+                {
+                    mxspool_store::targets::unpark_domain(conn, id)?;
+                }
                 Ok(with_admins(conn, vec![updated])?.pop())
             })
         })

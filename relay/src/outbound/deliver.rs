@@ -118,10 +118,8 @@ impl Recorder<'_> {
     fn attempt(&self, claim: &Claimed, via: &Via, verdict: Verdict) -> Attempt {
         let defer = || {
             let failed = u32::try_from(claim.attempts.saturating_add(1)).unwrap_or(u32::MAX);
-            let delay = self.engine.config().retry_delay(failed);
-            AttemptOutcome::Deferred(
-                Utc::now() + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX),
-            )
+            // A delay, not a time: the queue adds it to the database's clock.
+            AttemptOutcome::Deferred(self.engine.config().retry_delay(failed))
         };
         let (outcome, code, reply) = match verdict {
             Verdict::Reply(reply) => {

@@ -66,10 +66,6 @@ pub(crate) struct Engine {
     /// when shutdown gives up on a worker is released so other nodes need not wait for the
     /// lease to run out.
     held: Mutex<HashSet<i64>>,
-    /// Workers of one node claim one at a time. Claims lock rows, not messages: two
-    /// concurrent claims (every worker wakes on each commit) would split one message's
-    /// recipients between two workers and so between two SMTP transactions.
-    pub(crate) claiming: tokio::sync::Mutex<()>,
     stop: watch::Receiver<bool>,
 }
 
@@ -82,7 +78,6 @@ impl Engine {
             dns,
             connections,
             held: Mutex::new(HashSet::new()),
-            claiming: tokio::sync::Mutex::new(()),
             stop,
         }
     }
@@ -180,9 +175,7 @@ pub async fn run(ctx: Arc<OutboundContext>, mut shutdown: watch::Receiver<bool>)
         let owner = ctx.config.node_id.clone();
         let count = leftovers.len();
         let released = engine
-            .db(move |conn| {
-                mxspool_store::queue::release(conn, &owner, &leftovers, chrono::Utc::now())
-            })
+            .db(move |conn| mxspool_store::queue::release(conn, &owner, &leftovers))
             .await;
         match released {
             Ok(n) => tracing::info!(

@@ -1,7 +1,16 @@
-//! The claim loop of one delivery worker: claim due recipients under this node's lease,
+//! The claim loop of one delivery worker: claim due messages under this node's lease,
 //! deliver them job by job (one message and destination per SMTP transaction), then record
 //! every attempt, the targets' health and the DSNs owed, and claim again. When nothing is
 //! due the worker sleeps until woken (intake, NOTIFY) or the poll interval passes.
+//!
+//! While a batch runs, a [`LeaseKeeper`] renews its leases every third of the lease, so a
+//! slow target (an SMTP transaction may take up to `smtp_timeout`, minutes) does not let the
+//! lease run out and another node deliver the same mail again.
+//!
+//! The workers of a node claim concurrently. This needs no node-level lock: a claim takes
+//! whole messages, locking each message while it claims its recipients (see
+//! [`queue::claim_due`]), so two claims — on this node or another — never split one
+//! message's recipients between two SMTP transactions.
 
 use super::deliver::{self, Health, Job};
 use super::{dsn, Engine};
@@ -9,7 +18,8 @@ use mxspool_store::kinds::Route;
 use mxspool_store::queue::{self, Attempt, AttemptOutcome, Claimed};
 use mxspool_store::{targets, MessageId};
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tracing::Instrument;
 
@@ -26,12 +36,11 @@ pub(crate) async fn run(engine: Arc<Engine>, n: usize) {
         let woken = engine.ctx.wake.notified();
         let owner = config.node_id.clone();
         let (lease, limit, mx_port) = (config.lease, config.claim_batch.max(1), config.mx_port);
-        let claimed = {
-            let _one_at_a_time = engine.claiming.lock().await;
-            engine
-                .db(move |conn| queue::claim_due(conn, &owner, lease, limit, mx_port))
-                .await
-        };
+        // The lease runs from the claim, which starts no earlier than this.
+        let claimed_at = Instant::now();
+        let claimed = engine
+            .db(move |conn| queue::claim_due(conn, &owner, lease, limit, mx_port))
+            .await;
         match claimed {
             Ok(claimed) if claimed.is_empty() => {
                 tokio::select! {
@@ -44,7 +53,9 @@ pub(crate) async fn run(engine: Arc<Engine>, n: usize) {
                 engine.hold(claimed.iter().map(|c| c.delivery_id));
                 let span =
                     tracing::debug_span!("delivery batch", worker = n, recipients = claimed.len());
-                process_batch(&engine, claimed).instrument(span).await;
+                process_batch(&engine, claimed, claimed_at)
+                    .instrument(span)
+                    .await;
             }
             Err(e) => {
                 tracing::warn!(worker = n, error = %e, "claiming due recipients failed");
@@ -67,11 +78,90 @@ struct Results {
     answered: HashMap<(String, i32), String>,
     /// Messages one of whose recipients was delivered (they may now owe a DSN).
     delivered: Vec<MessageId>,
+    /// Targets found down: their mail that is due again (what this batch hands back) is
+    /// parked once the batch is written.
+    down: HashSet<(String, i32)>,
 }
 
-async fn process_batch(engine: &Engine, claimed: Vec<Claimed>) {
-    let started = Instant::now();
+/// Keeps a batch's leases alive while it runs: renews them every third of the lease (on the
+/// database's clock, [`queue::renew_leases`]) until dropped. Dropping it (the batch is
+/// recorded, or its future was abandoned at shutdown) stops the renewals.
+struct LeaseKeeper {
+    task: tokio::task::JoinHandle<()>,
+    /// When the last renewal that covered the whole batch began (at first: the claim).
+    renewed: Arc<Mutex<Instant>>,
+    /// Set while the batch is being written: rows leave `delivering` then, so a renewal
+    /// covering fewer of them is expected and not worth a warning.
+    recording: Arc<AtomicBool>,
+    lease: Duration,
+}
+
+impl LeaseKeeper {
+    fn start(engine: Arc<Engine>, ids: Vec<i64>, claimed_at: Instant) -> LeaseKeeper {
+        let lease = engine.config().lease;
+        let every = (lease / 3).max(Duration::from_millis(10));
+        let renewed = Arc::new(Mutex::new(claimed_at));
+        let recording = Arc::new(AtomicBool::new(false));
+        let task = tokio::spawn({
+            let (renewed, recording) = (renewed.clone(), recording.clone());
+            async move {
+                let owner = engine.config().node_id.clone();
+                let ids = Arc::new(ids);
+                loop {
+                    tokio::time::sleep(every).await;
+                    let began = Instant::now();
+                    let (o, i) = (owner.clone(), ids.clone());
+                    let result = engine
+                        .db(move |conn| queue::renew_leases(conn, &o, &i, lease))
+                        .await;
+                    match result {
+                        Ok(n) if n == ids.len() => {
+                            *renewed.lock().unwrap_or_else(|e| e.into_inner()) = began;
+                        }
+                        Ok(_) if recording.load(Ordering::Relaxed) => {}
+                        Ok(n) => tracing::warn!(
+                            renewed = n,
+                            claimed = ids.len(),
+                            "some claimed recipients are no longer this node's (lease lost)"
+                        ),
+                        Err(e) => tracing::warn!(error = %e, "renewing leases failed"),
+                    }
+                }
+            }
+        });
+        LeaseKeeper {
+            task,
+            renewed,
+            recording,
+            lease,
+        }
+    }
+
+    /// Whether the batch may start another delivery: the lease was last set less than half
+    /// a lease ago, so at least half a lease remains. False when renewals keep failing:
+    /// other nodes may soon take the rows over, so what is left is handed back instead.
+    fn holds(&self) -> bool {
+        self.renewed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .elapsed()
+            < self.lease / 2
+    }
+
+    fn recording(&self) {
+        self.recording.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Drop for LeaseKeeper {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn process_batch(engine: &Arc<Engine>, claimed: Vec<Claimed>, claimed_at: Instant) {
     let all_ids: Vec<i64> = claimed.iter().map(|c| c.delivery_id).collect();
+    let keeper = LeaseKeeper::start(engine.clone(), all_ids.clone(), claimed_at);
     let mut message_ids: Vec<MessageId> = claimed.iter().map(|c| MessageId(c.message_id)).collect();
     message_ids.sort();
     message_ids.dedup();
@@ -87,15 +177,13 @@ async fn process_batch(engine: &Engine, claimed: Vec<Claimed>) {
         }
     };
 
-    let lease = engine.config().lease;
     let mut results = Results::default();
     let mut down: HashSet<(String, i32)> = HashSet::new();
     for job in Job::group(claimed) {
         let Some(first) = job.first() else { continue };
         let target = (first.target_host.to_ascii_lowercase(), first.target_port);
         let relay = first.route == Route::Relay;
-        // Past half the lease, other nodes may soon take these over: hand them back instead.
-        if engine.stopping() || started.elapsed() > lease / 2 || (relay && down.contains(&target)) {
+        if engine.stopping() || !keeper.holds() || (relay && down.contains(&target)) {
             results.release.extend(job.ids());
             continue;
         }
@@ -127,6 +215,9 @@ async fn process_batch(engine: &Engine, claimed: Vec<Claimed>) {
                 {
                     tracing::warn!(error = %e, "could not mark the target down");
                 }
+                results
+                    .down
+                    .insert((first.target_host.clone(), first.target_port));
                 down.insert(target);
             }
             Health::Answered(detail) if relay => {
@@ -146,7 +237,10 @@ async fn process_batch(engine: &Engine, claimed: Vec<Claimed>) {
         }
         results.attempts.extend(outcome.attempts);
     }
+    // Renewals go on while the batch is written (that may take retries), then stop.
+    keeper.recording();
     record(engine, results).await;
+    drop(keeper);
     engine.unhold(all_ids);
 }
 
@@ -156,8 +250,8 @@ fn log_outcome(attempts: &[Attempt]) {
             AttemptOutcome::Delivered => {
                 tracing::debug!(delivery_id = a.delivery_id, reply = %a.reply, "delivered")
             }
-            AttemptOutcome::Deferred(at) => {
-                tracing::info!(delivery_id = a.delivery_id, reply = %a.reply, next_attempt = %at, "deferred")
+            AttemptOutcome::Deferred(after) => {
+                tracing::info!(delivery_id = a.delivery_id, reply = %a.reply, retry_in = ?after, "deferred")
             }
             AttemptOutcome::Bounced => {
                 tracing::info!(delivery_id = a.delivery_id, reply = %a.reply, "bounced")
@@ -170,7 +264,7 @@ async fn release(engine: &Engine, ids: Vec<i64>) {
     let owner = engine.config().node_id.clone();
     let held = ids.clone();
     let released = engine
-        .db(move |conn| queue::release(conn, &owner, &ids, chrono::Utc::now()))
+        .db(move |conn| queue::release(conn, &owner, &ids))
         .await;
     if let Err(e) = released {
         tracing::warn!(error = %e, "releasing claimed recipients failed; their lease will run out");
@@ -179,7 +273,8 @@ async fn release(engine: &Engine, ids: Vec<i64>) {
 }
 
 /// Writes a batch back: attempts (one transaction), recipients handed back, targets that
-/// answered marked up (their waiting queue flushed if they were down), then the DSNs owed.
+/// answered marked up (their waiting queue flushed, in the same transaction, if they were
+/// down), what was handed back for targets found down parked, then the DSNs owed.
 async fn record(engine: &Engine, results: Results) {
     let owner = engine.config().node_id.clone();
     let Results {
@@ -187,6 +282,7 @@ async fn record(engine: &Engine, results: Results) {
         release: to_release,
         answered,
         mut delivered,
+        down,
     } = results;
     delivered.sort();
     delivered.dedup();
@@ -194,27 +290,34 @@ async fn record(engine: &Engine, results: Results) {
     let to_release = Arc::new(to_release);
     let answered = Arc::new(answered);
     let delivered = Arc::new(delivered);
+    let down = Arc::new(down);
     let mut tries = 0;
     let candidates = loop {
         tries += 1;
-        let (owner, attempts, to_release, answered, delivered) = (
+        let (owner, attempts, to_release, answered, delivered, down) = (
             owner.clone(),
             attempts.clone(),
             to_release.clone(),
             answered.clone(),
             delivered.clone(),
+            down.clone(),
         );
         let written = engine
             .db(move |conn| {
                 let mut candidates = queue::record_attempts(conn, &owner, &attempts)?;
                 if !to_release.is_empty() {
-                    queue::release(conn, &owner, &to_release, chrono::Utc::now())?;
+                    queue::release(conn, &owner, &to_release)?;
                 }
                 for ((host, port), detail) in answered.iter() {
-                    if targets::mark_up(conn, host, *port, detail)? == Some(targets::TargetState::Down) {
-                        let flushed = targets::flush_queue(conn, host, *port)?;
-                        tracing::info!(%host, port, flushed, "target answered again; its queue is due");
+                    if targets::mark_up(conn, host, *port, detail)?
+                        == Some(targets::TargetState::Down)
+                    {
+                        tracing::info!(%host, port, "target answered again; its queue is due");
                     }
+                }
+                // Handed-back mail of a target found down is due now: out of the claims' way.
+                for (host, port) in down.iter() {
+                    targets::park_queue(conn, host, *port)?;
                 }
                 for id in dsn::owed_after_delivery(conn, &delivered)? {
                     if !candidates.contains(&id) {

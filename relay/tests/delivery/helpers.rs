@@ -412,3 +412,71 @@ pub fn parse_dsn(raw: &[u8]) -> ParsedDsn {
         headers,
     }
 }
+
+/// The single `bigint` a query returns in a column named `n` (counts, mostly).
+pub fn scalar(conn: &mut PgConnection, sql: &str) -> i64 {
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(sql)
+        .get_result::<N>(conn)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .n
+}
+
+/// The database's `now()` (the transaction's start when inside one).
+pub fn db_now(conn: &mut PgConnection) -> DateTime<Utc> {
+    #[derive(QueryableByName)]
+    struct Now {
+        #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+        now: DateTime<Utc>,
+    }
+    diesel::sql_query("SELECT now() AS now")
+        .get_result::<Now>(conn)
+        .expect("now()")
+        .now
+}
+
+/// Recipients of `domain` that are parked (next attempt at the sentinel).
+pub fn parked(conn: &mut PgConnection, domain: DomainId) -> i64 {
+    scalar(
+        conn,
+        &format!(
+            "SELECT count(*) AS n FROM deliveries WHERE domain_id = {} \
+             AND state IN ('queued', 'deferred') AND next_attempt_at >= {}",
+            domain.0,
+            queue::PARKED_AT
+        ),
+    )
+}
+
+/// Recipients of `domain` that are due now.
+pub fn due(conn: &mut PgConnection, domain: DomainId) -> i64 {
+    scalar(
+        conn,
+        &format!(
+            "SELECT count(*) AS n FROM deliveries WHERE domain_id = {} \
+             AND state IN ('queued', 'deferred') AND next_attempt_at <= now()",
+            domain.0
+        ),
+    )
+}
+
+/// Queues `messages` messages of `per_message` recipients each for `domain` in one statement
+/// pair (much faster than intake for tens of thousands), due now.
+pub fn bulk_queue(conn: &mut PgConnection, domain: DomainId, messages: i64, per_message: i64) {
+    diesel::sql_query(format!(
+        "WITH m AS ( \
+             INSERT INTO messages (sender, client_ip, helo, size, body) \
+             SELECT '{SENDER}', '192.0.2.10', 'client.sender.test', 5, 'hello' \
+             FROM generate_series(1, {messages}) RETURNING id) \
+         INSERT INTO deliveries (message_id, domain_id, recipient, expires_at) \
+         SELECT m.id, {domain}, 'r' || m.id || '-' || g || '@bulk.test', now() + interval '5 days' \
+         FROM m CROSS JOIN generate_series(1, {per_message}) g",
+        domain = domain.0
+    ))
+    .execute(conn)
+    .expect("bulk queue");
+}

@@ -5,11 +5,14 @@
 
 mod helpers;
 
+mod claims;
 mod delivered;
 mod dsn;
 mod health;
 mod leases;
 mod outcomes;
+mod parking;
+mod renewal;
 mod throughput;
 mod tls;
 mod wakeup;
