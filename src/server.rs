@@ -56,7 +56,7 @@ pub fn run(config: &Config, components: Components) -> anyhow::Result<()> {
             .enable_all()
             .build()
             .context("starting the async runtime")?;
-        runtime.block_on(serve(config, components, pool))
+        runtime.block_on(serve(config, components, pool, &database_url))
     } else {
         Ok(())
     };
@@ -91,7 +91,12 @@ fn prepare_database(pool: &PgPool) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(config: &Config, components: Components, pool: PgPool) -> anyhow::Result<()> {
+async fn serve(
+    config: &Config,
+    components: Components,
+    pool: PgPool,
+    database_url: &str,
+) -> anyhow::Result<()> {
     let (stop_relay, relay_stopped) = tokio::sync::watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
     let mut api_handle = None;
@@ -145,15 +150,19 @@ async fn serve(config: &Config, components: Components, pool: PgPool) -> anyhow:
     }
 
     if components.relay {
-        let relay =
-            mxspool_relay::Relay::build(relay_config(config), pool.clone(), config.smtp_addr)
-                .await
-                .map_err(|e| match e {
-                    mxspool_relay::RelayError::Listen { addr, source } => {
-                        anyhow::anyhow!("cannot listen on MXSPOOL_SMTP_ADDR {addr}: {source}")
-                    }
-                    other => anyhow::anyhow!("starting the relay: {other}"),
-                })?;
+        let relay = mxspool_relay::Relay::build(
+            relay_config(config),
+            pool.clone(),
+            build_pool(database_url, INTAKE_CONNECTIONS),
+            config.smtp_addr,
+        )
+        .await
+        .map_err(|e| match e {
+            mxspool_relay::RelayError::Listen { addr, source } => {
+                anyhow::anyhow!("cannot listen on MXSPOOL_SMTP_ADDR {addr}: {source}")
+            }
+            other => anyhow::anyhow!("starting the relay: {other}"),
+        })?;
         let smtp_addr = relay.local_addr()?;
         lines.insert(0, format!("SMTP:       {smtp_addr}"));
         tasks.spawn(async move {
@@ -193,6 +202,9 @@ async fn serve(config: &Config, components: Components, pool: PgPool) -> anyhow:
     }
     Ok(())
 }
+
+/// Connections reserved for SMTP intake: spool writers plus recipient lookups.
+const INTAKE_CONNECTIONS: u32 = mxspool_relay::service::SPOOL_WRITERS as u32 + 4;
 
 /// The relay's settings from the process configuration.
 fn relay_config(config: &Config) -> mxspool_relay::RelayConfig {

@@ -36,14 +36,17 @@ pub struct Relay {
 /// Messages one spool transaction may carry.
 const SPOOL_BATCH: usize = 128;
 /// Spool writer threads (each holds a connection while committing).
-const SPOOL_WRITERS: usize = 4;
+pub const SPOOL_WRITERS: usize = 4;
 
 impl Relay {
     /// Loads the domain table, prepares STARTTLS, starts the spool writers and binds the
-    /// SMTP listener on `addr` (port 0 picks a free port).
+    /// SMTP listener on `addr` (port 0 picks a free port). Intake commits and recipient
+    /// lookups use `intake_pool`, delivery and housekeeping `pool`: however busy delivery is,
+    /// it cannot take the connections intake needs to answer 250.
     pub async fn build(
         config: RelayConfig,
         pool: PgPool,
+        intake_pool: PgPool,
         addr: SocketAddr,
     ) -> Result<Relay, RelayError> {
         let config = Arc::new(config);
@@ -61,12 +64,17 @@ impl Relay {
         }
         let tls = crate::tls::acceptor(&config)?;
         let wake = Arc::new(Notify::new());
-        let spool = Spool::start(pool.clone(), SPOOL_WRITERS, SPOOL_BATCH, wake.clone());
+        let spool = Spool::start(
+            intake_pool.clone(),
+            SPOOL_WRITERS,
+            SPOOL_BATCH,
+            wake.clone(),
+        );
         let intake = Arc::new(IntakeContext {
             config: config.clone(),
             domains: domains.clone(),
             spool,
-            pool: pool.clone(),
+            pool: intake_pool,
             tls: Some(tls),
         });
         let inbound = Inbound::bind(addr, intake)

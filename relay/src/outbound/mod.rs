@@ -66,6 +66,8 @@ pub(crate) struct Engine {
     /// when shutdown gives up on a worker is released so other nodes need not wait for the
     /// lease to run out.
     held: Mutex<HashSet<i64>>,
+    /// Held by the one worker of this node that is claiming (see `worker::run`).
+    pub(crate) claiming: tokio::sync::Mutex<()>,
     stop: watch::Receiver<bool>,
 }
 
@@ -78,6 +80,7 @@ impl Engine {
             dns,
             connections,
             held: Mutex::new(HashSet::new()),
+            claiming: tokio::sync::Mutex::new(()),
             stop,
         }
     }

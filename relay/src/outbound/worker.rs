@@ -7,10 +7,10 @@
 //! slow target (an SMTP transaction may take up to `smtp_timeout`, minutes) does not let the
 //! lease run out and another node deliver the same mail again.
 //!
-//! The workers of a node claim concurrently. This needs no node-level lock: a claim takes
-//! whole messages, locking each message while it claims its recipients (see
+//! A claim takes whole messages, locking each message while it claims its recipients (see
 //! [`queue::claim_due`]), so two claims — on this node or another — never split one
-//! message's recipients between two SMTP transactions.
+//! message's recipients between two SMTP transactions. Within a node only one worker claims
+//! at a time (`Engine::claiming`), handing on to the next idle worker when it found work.
 
 use super::deliver::{self, Health, Job};
 use super::{dsn, Engine};
@@ -37,10 +37,26 @@ pub(crate) async fn run(engine: Arc<Engine>, n: usize) {
         let owner = config.node_id.clone();
         let (lease, limit, mx_port) = (config.lease, config.claim_batch.max(1), config.mx_port);
         // The lease runs from the claim, which starts no earlier than this.
+        // One claim at a time per node: a wake-up (every intake commit) would otherwise send
+        // every idle worker into the same claim query at once, and they would walk the same
+        // due rows in parallel. A worker that finds another claiming waits for the next
+        // wake-up; a claim that found work wakes the next idle worker to claim again.
+        let Ok(gate) = engine.claiming.try_lock() else {
+            tokio::select! {
+                _ = woken => {}
+                _ = tokio::time::sleep(config.poll_interval) => {}
+                _ = engine.stopped() => break,
+            }
+            continue;
+        };
         let claimed_at = Instant::now();
         let claimed = engine
             .db(move |conn| queue::claim_due(conn, &owner, lease, limit, mx_port))
             .await;
+        drop(gate);
+        if matches!(&claimed, Ok(c) if !c.is_empty()) {
+            engine.ctx.wake.notify_one();
+        }
         match claimed {
             Ok(claimed) if claimed.is_empty() => {
                 tokio::select! {
