@@ -7,11 +7,9 @@ pub mod config;
 pub mod domains;
 pub mod inbound;
 pub mod outbound;
-pub mod placeholder;
 pub mod service;
 pub mod spool;
 pub mod tls;
 
 pub use config::RelayConfig;
-pub use placeholder::Placeholder;
 pub use service::{Relay, RelayError};
