@@ -371,3 +371,41 @@ async fn the_database_going_away_mid_session_answers_451_and_the_relay_recovers(
     );
     mx.stop();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn disabling_a_domain_through_the_api_reaches_new_sessions_at_once() {
+    let db = TestDb::new();
+    let sink = SinkServer::start().await.unwrap();
+    let mx = start("serve", env(&db)).await;
+    let smtp = mx.smtp.clone().unwrap();
+    let api = mx.api.clone().unwrap();
+    let (token, id) = create_domain(&api, PASSWORD, DOMAIN, sink.port()).await;
+    wait_until_relaying(&smtp).await;
+
+    let patched = reqwest::Client::new()
+        .patch(format!("{api}/api/v1/domains/{id}"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"enabled": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200);
+    let changed = Instant::now();
+    // The relay checks the domain table's version every 250 ms; allow for a loaded machine.
+    loop {
+        let (mut c, _) = SmtpClient::connect(&smtp).await.unwrap();
+        c.cmd("EHLO client.test").await.unwrap();
+        c.cmd("MAIL FROM:<sender@client.test>").await.unwrap();
+        let reply = c.cmd(&format!("RCPT TO:<rcpt@{DOMAIN}>")).await.unwrap();
+        if reply.starts_with("550 5.7.1") {
+            break;
+        }
+        assert!(
+            changed.elapsed() < Duration::from_secs(2),
+            "a disabled domain was still relayed after {:?}",
+            changed.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    mx.stop();
+}
