@@ -166,31 +166,6 @@ pub fn find(conn: &mut PgConnection, host: &str, port: i32) -> QueryResult<Optio
         .optional()
 }
 
-/// Targets in (host, port) order, after `after` (keyset pagination), at most `limit`.
-pub fn list(
-    conn: &mut PgConnection,
-    state: Option<TargetState>,
-    after: Option<(&str, i32)>,
-    limit: i64,
-) -> QueryResult<Vec<Target>> {
-    let mut query = targets::table
-        .select(Target::as_select())
-        .order((targets::host, targets::port))
-        .limit(limit)
-        .into_boxed();
-    if let Some(state) = state {
-        query = query.filter(targets::state.eq(state));
-    }
-    if let Some((host, port)) = after {
-        query = query.filter(
-            targets::host.gt(host.to_owned()).or(targets::host
-                .eq(host.to_owned())
-                .and(targets::port.gt(port))),
-        );
-    }
-    query.load(conn)
-}
-
 /// The most recent up/down changes of a target (any port when `port` is `None`), newest first.
 pub fn events(
     conn: &mut PgConnection,
