@@ -1,0 +1,224 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.account_view import AccountView
+from ...models.create_account import CreateAccount
+from ...models.problem import Problem
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: CreateAccount,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/api/v1/accounts",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> AccountView | Problem | None:
+    if response.status_code == 201:
+        response_201 = AccountView.from_dict(response.json())
+
+        return response_201
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 500:
+        response_500 = Problem.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[AccountView | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: CreateAccount,
+) -> Response[AccountView | Problem]:
+    """Create an account.
+
+     Operators create any role. A customer may create `domain_admin` accounts only, and only when
+    its plan has `may_create_domain_admins`. Plan fields belong to customers.
+
+    Args:
+        body (CreateAccount): A new account. Example: {'email': 'ops@customer.example',
+            'max_domains': 25, 'may_create_domain_admins': True, 'password': 'a long secret phrase',
+            'role': 'customer'}.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[AccountView | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: CreateAccount,
+) -> AccountView | Problem | None:
+    """Create an account.
+
+     Operators create any role. A customer may create `domain_admin` accounts only, and only when
+    its plan has `may_create_domain_admins`. Plan fields belong to customers.
+
+    Args:
+        body (CreateAccount): A new account. Example: {'email': 'ops@customer.example',
+            'max_domains': 25, 'may_create_domain_admins': True, 'password': 'a long secret phrase',
+            'role': 'customer'}.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        AccountView | Problem
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: CreateAccount,
+) -> Response[AccountView | Problem]:
+    """Create an account.
+
+     Operators create any role. A customer may create `domain_admin` accounts only, and only when
+    its plan has `may_create_domain_admins`. Plan fields belong to customers.
+
+    Args:
+        body (CreateAccount): A new account. Example: {'email': 'ops@customer.example',
+            'max_domains': 25, 'may_create_domain_admins': True, 'password': 'a long secret phrase',
+            'role': 'customer'}.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[AccountView | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: CreateAccount,
+) -> AccountView | Problem | None:
+    """Create an account.
+
+     Operators create any role. A customer may create `domain_admin` accounts only, and only when
+    its plan has `may_create_domain_admins`. Plan fields belong to customers.
+
+    Args:
+        body (CreateAccount): A new account. Example: {'email': 'ops@customer.example',
+            'max_domains': 25, 'may_create_domain_admins': True, 'password': 'a long secret phrase',
+            'role': 'customer'}.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        AccountView | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,95 @@
+"""Contains all the data models used in inputs/outputs"""
+
+from .account_page import AccountPage
+from .account_view import AccountView
+from .api_key_page import ApiKeyPage
+from .api_key_view import ApiKeyView
+from .attempt_outcome import AttemptOutcome
+from .create_account import CreateAccount
+from .create_api_key import CreateApiKey
+from .create_domain import CreateDomain
+from .created_api_key import CreatedApiKey
+from .delivery_attempt_view import DeliveryAttemptView
+from .delivery_state import DeliveryState
+from .dns_instructions import DnsInstructions
+from .dns_record import DnsRecord
+from .domain_flush_result import DomainFlushResult
+from .domain_page import DomainPage
+from .domain_queue_stats import DomainQueueStats
+from .domain_type import DomainType
+from .domain_view import DomainView
+from .field_error import FieldError
+from .health import Health
+from .login_request import LoginRequest
+from .message_headers import MessageHeaders
+from .problem import Problem
+from .queue_action_kind import QueueActionKind
+from .queue_action_result import QueueActionResult
+from .queue_bulk_action import QueueBulkAction
+from .queue_filter_spec import QueueFilterSpec
+from .queue_item import QueueItem
+from .queue_message import QueueMessage
+from .queue_page import QueuePage
+from .queue_recipient import QueueRecipient
+from .recipient_policy import RecipientPolicy
+from .refresh_request import RefreshRequest
+from .role import Role
+from .scope import Scope
+from .service import Service
+from .target_event import TargetEvent
+from .target_event_page import TargetEventPage
+from .target_page import TargetPage
+from .target_state import TargetState
+from .target_view import TargetView
+from .tls_policy import TlsPolicy
+from .token_response import TokenResponse
+from .update_account import UpdateAccount
+from .update_domain import UpdateDomain
+
+__all__ = (
+    "AccountPage",
+    "AccountView",
+    "ApiKeyPage",
+    "ApiKeyView",
+    "AttemptOutcome",
+    "CreateAccount",
+    "CreateApiKey",
+    "CreatedApiKey",
+    "CreateDomain",
+    "DeliveryAttemptView",
+    "DeliveryState",
+    "DnsInstructions",
+    "DnsRecord",
+    "DomainFlushResult",
+    "DomainPage",
+    "DomainQueueStats",
+    "DomainType",
+    "DomainView",
+    "FieldError",
+    "Health",
+    "LoginRequest",
+    "MessageHeaders",
+    "Problem",
+    "QueueActionKind",
+    "QueueActionResult",
+    "QueueBulkAction",
+    "QueueFilterSpec",
+    "QueueItem",
+    "QueueMessage",
+    "QueuePage",
+    "QueueRecipient",
+    "RecipientPolicy",
+    "RefreshRequest",
+    "Role",
+    "Scope",
+    "Service",
+    "TargetEvent",
+    "TargetEventPage",
+    "TargetPage",
+    "TargetState",
+    "TargetView",
+    "TlsPolicy",
+    "TokenResponse",
+    "UpdateAccount",
+    "UpdateDomain",
+)

@@ -1,0 +1,282 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+from ..models.domain_type import DomainType
+from ..models.recipient_policy import RecipientPolicy
+from ..models.service import Service
+from ..models.tls_policy import TlsPolicy
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="CreateDomain")
+
+
+@_attrs_define
+class CreateDomain:
+    """A new relay domain. Only `name` and `target_host` are required.
+
+    Example:
+        {'name': 'customer.example', 'recipient_policy': 'any', 'target_host': 'mail.customer.example', 'target_port':
+            25, 'tls_policy': 'opportunistic'}
+
+    Attributes:
+        name (str): The mail domain to relay for; IDNs are accepted and stored as A-labels.
+        target_host (str): Host name or IP address of the primary mail server. Loopback, private, link-local,
+            multicast and unspecified addresses are refused unless the operator allows them.
+        enabled (bool | None | Unset): Default true.
+        max_message_size (int | None | Unset): Bytes, 1024 to 536870912 (default 52428800, 50 MiB).
+        owner_id (int | None | Unset):
+        queue_lifetime_seconds (int | None | Unset): Seconds, 60 to 2592000 (30 days; default 432000, 5 days).
+        recipient_policy (None | RecipientPolicy | Unset):
+        service (None | Service | Unset):
+        target_port (int | None | Unset): Default 25.
+        tls_policy (None | TlsPolicy | Unset):
+        type_ (DomainType | None | Unset):
+    """
+
+    name: str
+    target_host: str
+    enabled: bool | None | Unset = UNSET
+    max_message_size: int | None | Unset = UNSET
+    owner_id: int | None | Unset = UNSET
+    queue_lifetime_seconds: int | None | Unset = UNSET
+    recipient_policy: None | RecipientPolicy | Unset = UNSET
+    service: None | Service | Unset = UNSET
+    target_port: int | None | Unset = UNSET
+    tls_policy: None | TlsPolicy | Unset = UNSET
+    type_: DomainType | None | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        name = self.name
+
+        target_host = self.target_host
+
+        enabled: bool | None | Unset
+        if isinstance(self.enabled, Unset):
+            enabled = UNSET
+        else:
+            enabled = self.enabled
+
+        max_message_size: int | None | Unset
+        if isinstance(self.max_message_size, Unset):
+            max_message_size = UNSET
+        else:
+            max_message_size = self.max_message_size
+
+        owner_id: int | None | Unset
+        if isinstance(self.owner_id, Unset):
+            owner_id = UNSET
+        else:
+            owner_id = self.owner_id
+
+        queue_lifetime_seconds: int | None | Unset
+        if isinstance(self.queue_lifetime_seconds, Unset):
+            queue_lifetime_seconds = UNSET
+        else:
+            queue_lifetime_seconds = self.queue_lifetime_seconds
+
+        recipient_policy: None | str | Unset
+        if isinstance(self.recipient_policy, Unset):
+            recipient_policy = UNSET
+        elif isinstance(self.recipient_policy, RecipientPolicy):
+            recipient_policy = self.recipient_policy.value
+        else:
+            recipient_policy = self.recipient_policy
+
+        service: None | str | Unset
+        if isinstance(self.service, Unset):
+            service = UNSET
+        elif isinstance(self.service, Service):
+            service = self.service.value
+        else:
+            service = self.service
+
+        target_port: int | None | Unset
+        if isinstance(self.target_port, Unset):
+            target_port = UNSET
+        else:
+            target_port = self.target_port
+
+        tls_policy: None | str | Unset
+        if isinstance(self.tls_policy, Unset):
+            tls_policy = UNSET
+        elif isinstance(self.tls_policy, TlsPolicy):
+            tls_policy = self.tls_policy.value
+        else:
+            tls_policy = self.tls_policy
+
+        type_: None | str | Unset
+        if isinstance(self.type_, Unset):
+            type_ = UNSET
+        elif isinstance(self.type_, DomainType):
+            type_ = self.type_.value
+        else:
+            type_ = self.type_
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "name": name,
+                "target_host": target_host,
+            }
+        )
+        if enabled is not UNSET:
+            field_dict["enabled"] = enabled
+        if max_message_size is not UNSET:
+            field_dict["max_message_size"] = max_message_size
+        if owner_id is not UNSET:
+            field_dict["owner_id"] = owner_id
+        if queue_lifetime_seconds is not UNSET:
+            field_dict["queue_lifetime_seconds"] = queue_lifetime_seconds
+        if recipient_policy is not UNSET:
+            field_dict["recipient_policy"] = recipient_policy
+        if service is not UNSET:
+            field_dict["service"] = service
+        if target_port is not UNSET:
+            field_dict["target_port"] = target_port
+        if tls_policy is not UNSET:
+            field_dict["tls_policy"] = tls_policy
+        if type_ is not UNSET:
+            field_dict["type"] = type_
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        name = d.pop("name")
+
+        target_host = d.pop("target_host")
+
+        def _parse_enabled(data: object) -> bool | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(bool | None | Unset, data)
+
+        enabled = _parse_enabled(d.pop("enabled", UNSET))
+
+        def _parse_max_message_size(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        max_message_size = _parse_max_message_size(d.pop("max_message_size", UNSET))
+
+        def _parse_owner_id(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        owner_id = _parse_owner_id(d.pop("owner_id", UNSET))
+
+        def _parse_queue_lifetime_seconds(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        queue_lifetime_seconds = _parse_queue_lifetime_seconds(d.pop("queue_lifetime_seconds", UNSET))
+
+        def _parse_recipient_policy(data: object) -> None | RecipientPolicy | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                recipient_policy_type_1 = RecipientPolicy(data)
+
+                return recipient_policy_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | RecipientPolicy | Unset, data)
+
+        recipient_policy = _parse_recipient_policy(d.pop("recipient_policy", UNSET))
+
+        def _parse_service(data: object) -> None | Service | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                service_type_1 = Service(data)
+
+                return service_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Service | Unset, data)
+
+        service = _parse_service(d.pop("service", UNSET))
+
+        def _parse_target_port(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        target_port = _parse_target_port(d.pop("target_port", UNSET))
+
+        def _parse_tls_policy(data: object) -> None | TlsPolicy | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                tls_policy_type_1 = TlsPolicy(data)
+
+                return tls_policy_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | TlsPolicy | Unset, data)
+
+        tls_policy = _parse_tls_policy(d.pop("tls_policy", UNSET))
+
+        def _parse_type_(data: object) -> DomainType | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                type_type_1 = DomainType(data)
+
+                return type_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(DomainType | None | Unset, data)
+
+        type_ = _parse_type_(d.pop("type", UNSET))
+
+        create_domain = cls(
+            name=name,
+            target_host=target_host,
+            enabled=enabled,
+            max_message_size=max_message_size,
+            owner_id=owner_id,
+            queue_lifetime_seconds=queue_lifetime_seconds,
+            recipient_policy=recipient_policy,
+            service=service,
+            target_port=target_port,
+            tls_policy=tls_policy,
+            type_=type_,
+        )
+
+        return create_domain

@@ -1,0 +1,8 @@
+from enum import StrEnum
+
+
+class Service(StrEnum):
+    SMTP = "smtp"
+
+    def __str__(self) -> str:
+        return str(self.value)
