@@ -1,7 +1,7 @@
 //! Relay domains and their domain administrators.
 
 use crate::ids::{AccountId, DomainId};
-use crate::kinds::{DomainType, RecipientPolicy, Service, TlsPolicy};
+use crate::kinds::{DnsStatus, DomainType, RecipientPolicy, Service, TlsPolicy, VerifyFallback};
 use crate::schema::{accounts, domain_admins, relay_domains};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -24,6 +24,13 @@ pub struct RelayDomain {
     pub recipient_policy: RecipientPolicy,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub accept_only_when_primary_down: bool,
+    pub verify_valid_ttl_seconds: i32,
+    pub verify_invalid_ttl_seconds: i32,
+    pub verify_fallback: VerifyFallback,
+    pub dns_status: Option<DnsStatus>,
+    pub dns_checked_at: Option<DateTime<Utc>>,
+    pub dns_check: Option<serde_json::Value>,
 }
 
 /// Insert form of [`RelayDomain`].
@@ -41,6 +48,10 @@ pub struct NewDomain {
     pub max_message_size: i64,
     pub queue_lifetime_seconds: i32,
     pub recipient_policy: RecipientPolicy,
+    pub accept_only_when_primary_down: bool,
+    pub verify_valid_ttl_seconds: i32,
+    pub verify_invalid_ttl_seconds: i32,
+    pub verify_fallback: VerifyFallback,
 }
 
 /// Update form of [`RelayDomain`]; `None` leaves a column as it is.
@@ -56,6 +67,10 @@ pub struct DomainChanges {
     pub max_message_size: Option<i64>,
     pub queue_lifetime_seconds: Option<i32>,
     pub recipient_policy: Option<RecipientPolicy>,
+    pub accept_only_when_primary_down: Option<bool>,
+    pub verify_valid_ttl_seconds: Option<i32>,
+    pub verify_invalid_ttl_seconds: Option<i32>,
+    pub verify_fallback: Option<VerifyFallback>,
     pub updated_at: Option<DateTime<Utc>>,
 }
 
@@ -82,6 +97,8 @@ pub struct DomainFilter {
     pub name: Option<String>,
     pub owner_id: Option<AccountId>,
     pub enabled: Option<bool>,
+    /// Overall status of the latest DNS check.
+    pub dns_status: Option<DnsStatus>,
 }
 
 type BoxedDomains<'a> = relay_domains::BoxedQuery<'a, diesel::pg::Pg>;
@@ -156,6 +173,9 @@ pub fn list(
     if let Some(enabled) = filter.enabled {
         query = query.filter(relay_domains::enabled.eq(enabled));
     }
+    if let Some(status) = filter.dns_status {
+        query = query.filter(relay_domains::dns_status.eq(status));
+    }
     query.load(conn)
 }
 
@@ -228,4 +248,22 @@ pub fn admins_of(
         .select((domain_admins::domain_id, domain_admins::account_id))
         .order((domain_admins::domain_id, domain_admins::account_id))
         .load(conn)
+}
+
+/// Stores the result of a live DNS check on the domain (without touching `updated_at`, which
+/// tracks changes made by people).
+pub fn record_dns_check(
+    conn: &mut PgConnection,
+    id: DomainId,
+    status: DnsStatus,
+    checked_at: DateTime<Utc>,
+    result: &serde_json::Value,
+) -> QueryResult<usize> {
+    diesel::update(relay_domains::table.find(id))
+        .set((
+            relay_domains::dns_status.eq(Some(status)),
+            relay_domains::dns_checked_at.eq(Some(checked_at)),
+            relay_domains::dns_check.eq(Some(result)),
+        ))
+        .execute(conn)
 }

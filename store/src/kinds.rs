@@ -101,6 +101,25 @@ text_enum!(
 );
 
 text_enum!(
+    /// What the relay answers at RCPT for a `verify` domain when the target cannot be asked
+    /// and no cached callout answer exists: `accept` the recipient, or `tempfail` it with
+    /// `450 4.4.3` so the sender retries later.
+    VerifyFallback {
+        Accept => "accept",
+        Tempfail => "tempfail",
+    }
+);
+
+text_enum!(
+    /// Overall result of a live DNS check, the worst of its named checks.
+    DnsStatus {
+        Ok => "ok",
+        Warning => "warning",
+        Error => "error",
+    }
+);
+
+text_enum!(
     /// Which recipients the relay accepts at RCPT time: `any` local part, only `listed`
     /// ones, or those the target host confirms (`verify`, a cached callout).
     RecipientPolicy {
@@ -150,6 +169,8 @@ mod tests {
         check(Service::ALL, Service::as_str);
         check(TlsPolicy::ALL, TlsPolicy::as_str);
         check(RecipientPolicy::ALL, RecipientPolicy::as_str);
+        check(VerifyFallback::ALL, VerifyFallback::as_str);
+        check(DnsStatus::ALL, DnsStatus::as_str);
         check(DeliveryState::ALL, DeliveryState::as_str);
         check(Route::ALL, Route::as_str);
     }

@@ -53,6 +53,13 @@ diesel::table! {
         recipient_policy -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        accept_only_when_primary_down -> Bool,
+        verify_valid_ttl_seconds -> Int4,
+        verify_invalid_ttl_seconds -> Int4,
+        verify_fallback -> Text,
+        dns_status -> Nullable<Text>,
+        dns_checked_at -> Nullable<Timestamptz>,
+        dns_check -> Nullable<Jsonb>,
     }
 }
 
@@ -143,6 +150,7 @@ diesel::table! {
         code -> Nullable<Int4>,
         reply -> Text,
         outcome -> Text,
+        source_ip -> Nullable<Text>,
     }
 }
 

@@ -16,7 +16,9 @@ use diesel::Connection;
 use mxspool_store::domains::{
     self, DomainChanges, DomainFilter, DomainVisibility, NewDomain, RelayDomain,
 };
-use mxspool_store::kinds::{DomainType, RecipientPolicy, Role, Service, TlsPolicy};
+use mxspool_store::kinds::{
+    DnsStatus, DomainType, RecipientPolicy, Role, Service, TlsPolicy, VerifyFallback,
+};
 use mxspool_store::{accounts, names, AccountId, DomainId, PgConnection};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -31,6 +33,10 @@ pub const MAX_MESSAGE_SIZE: i64 = 512 * 1024 * 1024;
 pub const DEFAULT_QUEUE_LIFETIME: i32 = 5 * 24 * 3600;
 /// Longest queue lifetime: 30 days.
 pub const MAX_QUEUE_LIFETIME: i32 = 30 * 24 * 3600;
+/// Default time a positive callout answer is trusted: 7 days.
+pub const DEFAULT_VERIFY_VALID_TTL: i32 = 7 * 24 * 3600;
+/// Default time a negative callout answer is trusted: 1 day.
+pub const DEFAULT_VERIFY_INVALID_TTL: i32 = 24 * 3600;
 /// MX preference the backup should publish: higher than any primary's.
 pub const MX_PRIORITY: u16 = 90;
 /// TTL suggested for the MX record.
@@ -42,6 +48,9 @@ pub const MX_TTL: u32 = 1800;
     "id": 12, "name": "customer.example", "type": "relay", "target_host": "mail.customer.example",
     "target_port": 25, "service": "smtp", "enabled": true, "tls_policy": "opportunistic",
     "max_message_size": 52428800, "queue_lifetime_seconds": 432000, "recipient_policy": "any",
+    "accept_only_when_primary_down": false, "verify_valid_ttl_seconds": 604800,
+    "verify_invalid_ttl_seconds": 86400, "verify_fallback": "tempfail",
+    "last_dns_check": {"status": "ok", "checked_at": "2026-11-28T10:05:00Z"},
     "owner_id": 7, "admin_ids": [], "created_at": "2026-11-28T10:00:00Z",
     "updated_at": "2026-11-28T10:00:00Z"
 }))]
@@ -63,6 +72,19 @@ pub struct DomainView {
     /// How long undeliverable mail is kept before it bounces, in seconds.
     pub queue_lifetime_seconds: i32,
     pub recipient_policy: RecipientPolicy,
+    /// Backup-only mode: while the target host is up, the relay answers RCPT for this domain
+    /// with `451 4.7.1` (use the primary); mail is accepted only while the target is down.
+    pub accept_only_when_primary_down: bool,
+    /// `verify` policy: seconds a callout's "recipient exists" answer is cached.
+    pub verify_valid_ttl_seconds: i32,
+    /// `verify` policy: seconds a callout's "no such recipient" answer is cached.
+    pub verify_invalid_ttl_seconds: i32,
+    /// `verify` policy: the answer while the target cannot be asked and nothing is cached:
+    /// `accept`, or `tempfail` (`450 4.4.3`, the sender retries).
+    pub verify_fallback: VerifyFallback,
+    /// Summary of the latest live DNS check (`GET /domains/{id}/dns` for the details); null
+    /// until the first check.
+    pub last_dns_check: Option<DnsCheckSummary>,
     pub owner_id: AccountId,
     /// Accounts with the `domain_admin` role that manage this domain.
     pub admin_ids: Vec<AccountId>,
@@ -70,8 +92,20 @@ pub struct DomainView {
     pub updated_at: DateTime<Utc>,
 }
 
+/// When the domain's DNS was last checked, and the overall result.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DnsCheckSummary {
+    /// The worst result of the named checks.
+    pub status: DnsStatus,
+    pub checked_at: DateTime<Utc>,
+}
+
 impl DomainView {
     fn new(d: RelayDomain, admin_ids: Vec<AccountId>) -> Self {
+        let last_dns_check = match (d.dns_status, d.dns_checked_at) {
+            (Some(status), Some(checked_at)) => Some(DnsCheckSummary { status, checked_at }),
+            _ => None,
+        };
         DomainView {
             id: d.id,
             name: d.name,
@@ -84,6 +118,11 @@ impl DomainView {
             max_message_size: d.max_message_size,
             queue_lifetime_seconds: d.queue_lifetime_seconds,
             recipient_policy: d.recipient_policy,
+            accept_only_when_primary_down: d.accept_only_when_primary_down,
+            verify_valid_ttl_seconds: d.verify_valid_ttl_seconds,
+            verify_invalid_ttl_seconds: d.verify_invalid_ttl_seconds,
+            verify_fallback: d.verify_fallback,
+            last_dns_check,
             owner_id: d.owner_id,
             admin_ids,
             created_at: d.created_at,
@@ -141,6 +180,24 @@ pub struct CreateDomain {
     pub queue_lifetime_seconds: Option<i32>,
     /// Default `any`.
     pub recipient_policy: Option<RecipientPolicy>,
+    /// Default false: accept mail whether or not the primary is up.
+    pub accept_only_when_primary_down: Option<bool>,
+    /// Seconds, 60 to 2592000 (default 604800, 7 days).
+    #[validate(range(
+        min = 60,
+        max = 2592000,
+        message = "must be between 60 and 2592000 seconds (30 days)"
+    ))]
+    pub verify_valid_ttl_seconds: Option<i32>,
+    /// Seconds, 60 to 2592000 (default 86400, 1 day).
+    #[validate(range(
+        min = 60,
+        max = 2592000,
+        message = "must be between 60 and 2592000 seconds (30 days)"
+    ))]
+    pub verify_invalid_ttl_seconds: Option<i32>,
+    /// Default `tempfail`.
+    pub verify_fallback: Option<VerifyFallback>,
     /// Operators may create a domain for a customer; customers own what they create.
     pub owner_id: Option<AccountId>,
 }
@@ -172,6 +229,22 @@ pub struct UpdateDomain {
     ))]
     pub queue_lifetime_seconds: Option<i32>,
     pub recipient_policy: Option<RecipientPolicy>,
+    pub accept_only_when_primary_down: Option<bool>,
+    /// Seconds, 60 to 2592000.
+    #[validate(range(
+        min = 60,
+        max = 2592000,
+        message = "must be between 60 and 2592000 seconds (30 days)"
+    ))]
+    pub verify_valid_ttl_seconds: Option<i32>,
+    /// Seconds, 60 to 2592000.
+    #[validate(range(
+        min = 60,
+        max = 2592000,
+        message = "must be between 60 and 2592000 seconds (30 days)"
+    ))]
+    pub verify_invalid_ttl_seconds: Option<i32>,
+    pub verify_fallback: Option<VerifyFallback>,
     /// Operators only: give the domain to another customer.
     pub owner_id: Option<AccountId>,
 }
@@ -186,6 +259,8 @@ pub struct DomainQuery {
     /// Domains of this owner.
     pub owner_id: Option<i64>,
     pub enabled: Option<bool>,
+    /// Domains whose latest DNS check had this overall status.
+    pub dns_status: Option<DnsStatus>,
     /// Page size, 1 to 500 (default 50).
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
@@ -329,6 +404,7 @@ pub async fn list_domains(
         name,
         owner_id: q.owner_id.map(AccountId),
         enabled: q.enabled,
+        dns_status: q.dns_status,
     };
     let visibility = caller.domain_visibility();
     let (items, next_cursor) = state
@@ -407,6 +483,14 @@ pub async fn create_domain(
             .queue_lifetime_seconds
             .unwrap_or(DEFAULT_QUEUE_LIFETIME),
         recipient_policy: input.recipient_policy.unwrap_or(RecipientPolicy::Any),
+        accept_only_when_primary_down: input.accept_only_when_primary_down.unwrap_or(false),
+        verify_valid_ttl_seconds: input
+            .verify_valid_ttl_seconds
+            .unwrap_or(DEFAULT_VERIFY_VALID_TTL),
+        verify_invalid_ttl_seconds: input
+            .verify_invalid_ttl_seconds
+            .unwrap_or(DEFAULT_VERIFY_INVALID_TTL),
+        verify_fallback: input.verify_fallback.unwrap_or(VerifyFallback::Tempfail),
     };
     let domain = state
         .db(move |conn| {
@@ -528,6 +612,10 @@ pub async fn update_domain(
                     max_message_size: input.max_message_size,
                     queue_lifetime_seconds: input.queue_lifetime_seconds,
                     recipient_policy: input.recipient_policy,
+                    accept_only_when_primary_down: input.accept_only_when_primary_down,
+                    verify_valid_ttl_seconds: input.verify_valid_ttl_seconds,
+                    verify_invalid_ttl_seconds: input.verify_invalid_ttl_seconds,
+                    verify_fallback: input.verify_fallback,
                     updated_at: Some(Utc::now()),
                 };
                 let updated = domains::update(conn, id, &changes)

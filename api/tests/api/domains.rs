@@ -51,6 +51,11 @@ async fn a_new_domain_gets_the_documented_defaults() {
     assert_eq!(d["max_message_size"], 52_428_800);
     assert_eq!(d["queue_lifetime_seconds"], 432_000);
     assert_eq!(d["recipient_policy"], "any");
+    assert_eq!(d["accept_only_when_primary_down"], false);
+    assert_eq!(d["verify_valid_ttl_seconds"], 604_800);
+    assert_eq!(d["verify_invalid_ttl_seconds"], 86_400);
+    assert_eq!(d["verify_fallback"], "tempfail");
+    assert_eq!(d["last_dns_check"], Value::Null);
     assert_eq!(d["owner_id"], customer);
     assert_eq!(d["admin_ids"], json!([]));
     let created: chrono::DateTime<chrono::Utc> = d["created_at"].as_str().unwrap().parse().unwrap();
@@ -1183,4 +1188,69 @@ async fn listing_filters_by_normalised_name_owner_and_enabled() {
         .await
         .expect(200);
     assert_eq!(names(&list), ["off.example"]);
+}
+
+#[tokio::test]
+async fn backup_only_mode_and_callout_settings_are_set_changed_and_validated() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.customer("c@example.net", 5, false).await;
+    let d = app
+        .create_domain(
+            &token,
+            json!({"name": "customer.example", "target_host": "mail.customer.example",
+                   "recipient_policy": "verify", "accept_only_when_primary_down": true,
+                   "verify_valid_ttl_seconds": 3600, "verify_invalid_ttl_seconds": 600,
+                   "verify_fallback": "accept"}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(d.body["accept_only_when_primary_down"], true);
+    assert_eq!(d.body["verify_valid_ttl_seconds"], 3600);
+    assert_eq!(d.body["verify_invalid_ttl_seconds"], 600);
+    assert_eq!(d.body["verify_fallback"], "accept");
+    let path = format!("/api/v1/domains/{}", d.id());
+    let changed = app
+        .patch(
+            &path,
+            &token,
+            json!({"accept_only_when_primary_down": false, "verify_fallback": "tempfail"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(changed.body["accept_only_when_primary_down"], false);
+    assert_eq!(changed.body["verify_fallback"], "tempfail");
+    assert_eq!(changed.body["verify_valid_ttl_seconds"], 3600);
+
+    assert_invalid(
+        app.patch(&path, &token, json!({"verify_valid_ttl_seconds": 59}))
+            .await,
+        "verify_valid_ttl_seconds",
+        "below a minute",
+    );
+    assert_invalid(
+        app.patch(
+            &path,
+            &token,
+            json!({"verify_invalid_ttl_seconds": 2_592_001}),
+        )
+        .await,
+        "verify_invalid_ttl_seconds",
+        "beyond 30 days",
+    );
+    let bad_fallback = app
+        .patch(&path, &token, json!({"verify_fallback": "maybe"}))
+        .await
+        .expect_problem(422);
+    assert!(
+        bad_fallback.body.to_string().contains("verify_fallback"),
+        "{}",
+        bad_fallback.body
+    );
+    let bad_filter = app.get("/api/v1/domains?dns_status=purple", &token).await;
+    assert!(
+        bad_filter.status.is_client_error() && bad_filter.body.to_string().contains("dns_status"),
+        "{} {}",
+        bad_filter.status,
+        bad_filter.body
+    );
 }
