@@ -33,6 +33,9 @@ pub struct Config {
     pub bounces_log_only: bool,
     /// Nameservers for MX lookups; `None`: the system resolver.
     pub dns_servers: Option<Vec<SocketAddr>>,
+    /// The relay's outgoing addresses for the whitelist report; empty: the addresses of
+    /// `hostname`.
+    pub egress_ips: Vec<std::net::IpAddr>,
     /// Port for deliveries to MX hosts (DSNs); 25 but in tests.
     pub mx_port: u16,
     pub relay_workers: usize,
@@ -91,6 +94,7 @@ const KEYS: &[&str] = &[
     "tls_key",
     "bounces",
     "dns_servers",
+    "egress_ips",
     "mx_port",
     "relay_workers",
     "lease_seconds",
@@ -321,6 +325,19 @@ fn parse_nameservers(v: &str) -> Result<Vec<SocketAddr>, String> {
         .collect()
 }
 
+fn parse_ips(v: &str) -> Result<Vec<std::net::IpAddr>, String> {
+    let mut ips = Vec::new();
+    for s in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let ip = s
+            .parse::<std::net::IpAddr>()
+            .map_err(|_| format!("{s:?} is not an IP address"))?;
+        if !ips.contains(&ip) {
+            ips.push(ip);
+        }
+    }
+    Ok(ips)
+}
+
 fn parse_schedule(v: &str) -> Result<Vec<u64>, String> {
     v.split(',')
         .map(|s| {
@@ -416,6 +433,7 @@ impl Config {
             tls_key,
             bounces_log_only: layers.choice("bounces", false, &[("send", false), ("log", true)])?,
             dns_servers: layers.with("dns_servers", parse_nameservers)?,
+            egress_ips: layers.with("egress_ips", parse_ips)?.unwrap_or_default(),
             mx_port: layers.ranged("mx_port", 25, 1..=65535)?,
             relay_workers: layers.ranged("relay_workers", 16, 1..=1024)?,
             lease_seconds: layers.ranged("lease_seconds", 60, 1..=3600)?,
@@ -549,9 +567,17 @@ mod tests {
                 ("MXSPOOL_RETRY_SCHEDULE", "1s,2m,1h"),
                 ("MXSPOOL_DNS_SERVERS", "127.0.0.1:5353, 127.0.0.2"),
                 ("MXSPOOL_BOUNCES", "log"),
+                ("MXSPOOL_EGRESS_IPS", "192.0.2.25, 2001:db8::25,192.0.2.25"),
             ],
         )
         .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            c.egress_ips
+                .iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>(),
+            vec!["192.0.2.25".to_owned(), "2001:db8::25".to_owned()]
+        );
         assert_eq!(c.retry_schedule, Some(vec![1, 120, 3600]));
         assert_eq!(
             c.dns_servers
@@ -562,6 +588,7 @@ mod tests {
         for (var, value) in [
             ("MXSPOOL_RETRY_SCHEDULE", "soon"),
             ("MXSPOOL_DNS_SERVERS", "ns1"),
+            ("MXSPOOL_EGRESS_IPS", "192.0.2.25, mx.example"),
             ("MXSPOOL_BOUNCES", "maybe"),
             ("MXSPOOL_LEASE_SECONDS", "0"),
             ("MXSPOOL_TLS_CERT", "/tmp/cert.pem"),

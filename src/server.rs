@@ -121,6 +121,8 @@ async fn serve(
         let mut api_config = mxspool_api::ApiConfig::new(config.hostname.clone(), secret);
         api_config.allow_private_targets = config.allow_private_targets;
         api_config.workers = config.http_workers;
+        api_config.dns_servers = config.dns_servers.clone();
+        api_config.egress_ips = config.egress_ips.clone();
         let app = mxspool_api::Application::build(api_config, pool.clone(), listener)?;
         let base = format!(
             "http://{}",

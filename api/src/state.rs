@@ -23,6 +23,10 @@ pub struct ApiConfig {
     pub login_attempts_per_account_per_minute: NonZeroU32,
     /// HTTP worker threads.
     pub workers: usize,
+    /// Nameservers for live DNS checks and PTR lookups; `None`: the system resolver.
+    pub dns_servers: Option<Vec<std::net::SocketAddr>>,
+    /// The relay's outgoing addresses (MXSPOOL_EGRESS_IPS); empty: the addresses of `hostname`.
+    pub egress_ips: Vec<std::net::IpAddr>,
 }
 
 impl ApiConfig {
@@ -37,6 +41,8 @@ impl ApiConfig {
             login_attempts_per_ip_per_minute: NonZeroU32::MIN.saturating_add(29),
             login_attempts_per_account_per_minute: NonZeroU32::MIN.saturating_add(9),
             workers: 2,
+            dns_servers: None,
+            egress_ips: Vec::new(),
         }
     }
 }
