@@ -34,16 +34,28 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Relay domains through the API: list, add (also from CSV), show, rm.
+    Domains(crate::admin::DomainsArgs),
+    /// The mail queue through the API: list, show, retry, hold, release, rm, flush.
+    Queue(crate::admin::QueueArgs),
+    /// API keys through the API: create, list, revoke.
+    Keys(crate::admin::KeysArgs),
 }
 
 /// Entry point: parses arguments, runs the subcommand, maps failure to exit code 1
-/// (configuration errors: 2).
+/// (configuration errors: 2). The admin commands (`domains`, `queue`, `keys`) talk to a
+/// running server's API and read no server configuration; their exit codes are in
+/// [`crate::admin`].
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve);
-    if let Command::Openapi { output } = command {
-        return print_openapi(output);
-    }
+    let command = match command {
+        Command::Openapi { output } => return print_openapi(output),
+        Command::Domains(args) => return crate::admin::run_domains(args),
+        Command::Queue(args) => return crate::admin::run_queue(args),
+        Command::Keys(args) => return crate::admin::run_keys(args),
+        server => server,
+    };
     let config = match Config::load(&cli.flags) {
         Ok(c) => c,
         Err(e) => {
@@ -57,7 +69,9 @@ pub fn main() -> ExitCode {
         Command::Api => crate::server::Components::API,
         Command::Relay => crate::server::Components::RELAY,
         Command::Migrate => crate::server::Components::NONE,
-        Command::Openapi { .. } => return ExitCode::SUCCESS,
+        Command::Openapi { .. } | Command::Domains(_) | Command::Queue(_) | Command::Keys(_) => {
+            return ExitCode::SUCCESS
+        }
     };
     match crate::server::run(&config, components) {
         Ok(()) => ExitCode::SUCCESS,
