@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod openapi;
 pub mod pagination;
+pub mod resolver;
 pub mod routes;
 pub mod startup;
 pub mod state;
