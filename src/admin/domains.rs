@@ -354,11 +354,14 @@ fn add_from_csv(ctx: &Ctx, path: &Path, skip_existing: bool) -> Result<(), CliEr
     if ctx.json {
         print_json(&json!({"created": created, "skipped": skipped, "failed": failed}));
     } else {
+        let skipped = if skip_existing {
+            format!(", skipped {} already registered", skipped.len())
+        } else {
+            String::new()
+        };
         println!(
-            "Added {} of {total} domains; {} already registered{}, {} failed.",
+            "Added {} of {total} domains{skipped}, {} failed.",
             created.len(),
-            skipped.len(),
-            if skip_existing { " (skipped)" } else { "" },
             failed.len()
         );
     }
