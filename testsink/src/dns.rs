@@ -1,10 +1,11 @@
-//! An authoritative-only DNS server on loopback for tests: it answers MX, A and AAAA queries
-//! from a [`Zone`] the test describes, `NXDOMAIN` for names it does not know and an empty
-//! answer (NODATA) for known names without records of the asked type. Point a resolver's
+//! An authoritative-only DNS server on loopback for tests: it answers MX, A, AAAA and CNAME
+//! queries from a [`Zone`] the test describes, `NXDOMAIN` for names it does not know, an empty
+//! answer (NODATA) for known names without records of the asked type, and `SERVFAIL` for names
+//! the zone marks broken. Point a resolver's
 //! nameservers at [`DnsServer::addr`] (UDP, and TCP on the same port).
 
 use hickory_proto::op::{Header, MessageType, OpCode, ResponseCode};
-use hickory_proto::rr::rdata::{A, AAAA, MX};
+use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use hickory_server::authority::MessageResponseBuilder;
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
@@ -16,13 +17,15 @@ use std::time::Duration;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::oneshot;
 
-/// TTL of every record served.
+/// TTL of the records served, unless [`Zone::ttl`] sets another for a name.
 const TTL: u32 = 60;
 
 /// The records a [`DnsServer`] serves, by owner name (case-insensitive, trailing dot optional).
 #[derive(Debug, Clone, Default)]
 pub struct Zone {
     names: HashMap<String, Vec<Entry>>,
+    /// TTL of every record of a name, when not [`TTL`].
+    ttls: HashMap<String, u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -30,6 +33,8 @@ enum Entry {
     Mx(u16, String),
     A(Ipv4Addr),
     Aaaa(Ipv6Addr),
+    Cname(String),
+    ServFail,
 }
 
 fn key(name: &str) -> String {
@@ -69,12 +74,70 @@ impl Zone {
         self
     }
 
-    /// `None` when the name does not exist; otherwise its records of `kind` (maybe none).
-    fn answer(&self, qname: &Name, kind: RecordType) -> Option<Vec<Record>> {
-        let entries = self.names.get(&key(&qname.to_ascii()))?;
+    /// Adds `name CNAME target`: every query for `name` is answered with the alias, followed
+    /// by `target`'s records of the asked type when the zone has them (as an authoritative
+    /// server does for a target in its own zone).
+    pub fn cname(mut self, name: &str, target: &str) -> Zone {
+        self.names
+            .entry(key(name))
+            .or_default()
+            .push(Entry::Cname(target.to_owned()));
+        self
+    }
+
+    /// Serves every record of `name` with this TTL instead of the default 60 s.
+    pub fn ttl(mut self, name: &str, ttl: u32) -> Zone {
+        self.ttls.insert(key(name), ttl);
+        self
+    }
+
+    /// Answers every query for `name` with `SERVFAIL`, like a broken zone (e.g. expired DNSSEC
+    /// signatures or a lame delegation).
+    pub fn servfail(mut self, name: &str) -> Zone {
+        self.names
+            .entry(key(name))
+            .or_default()
+            .push(Entry::ServFail);
+        self
+    }
+
+    /// What to answer for `qname`: `Err` with the response code when the name does not exist or
+    /// is broken, otherwise its records of `kind` (maybe none).
+    fn answer(&self, qname: &Name, kind: RecordType) -> Result<Vec<Record>, ResponseCode> {
         let mut records = Vec::new();
+        self.collect(qname, kind, &mut records, 0)?;
+        Ok(records)
+    }
+
+    fn collect(
+        &self,
+        qname: &Name,
+        kind: RecordType,
+        records: &mut Vec<Record>,
+        depth: u8,
+    ) -> Result<(), ResponseCode> {
+        let owner = key(&qname.to_ascii());
+        let entries = self.names.get(&owner).ok_or(ResponseCode::NXDomain)?;
+        let ttl = self.ttls.get(&owner).copied().unwrap_or(TTL);
         for entry in entries {
             let rdata = match (entry, kind) {
+                (Entry::ServFail, _) => return Err(ResponseCode::ServFail),
+                (Entry::Cname(target), _) => {
+                    let Ok(target) = Name::from_ascii(format!("{}.", key(target))) else {
+                        continue;
+                    };
+                    records.push(Record::from_rdata(
+                        qname.clone(),
+                        ttl,
+                        RData::CNAME(CNAME(target.clone())),
+                    ));
+                    // Follow aliases inside the zone; a target outside it (or a loop) ends
+                    // the answer at the alias.
+                    if kind != RecordType::CNAME && depth < 8 {
+                        let _ = self.collect(&target, kind, records, depth + 1);
+                    }
+                    continue;
+                }
                 (Entry::Mx(preference, exchange), RecordType::MX) => {
                     let exchange = if exchange == "." {
                         Name::root()
@@ -90,9 +153,9 @@ impl Zone {
                 (Entry::Aaaa(ip), RecordType::AAAA) => RData::AAAA(AAAA(*ip)),
                 _ => continue,
             };
-            records.push(Record::from_rdata(qname.clone(), TTL, rdata));
+            records.push(Record::from_rdata(qname.clone(), ttl, rdata));
         }
-        Some(records)
+        Ok(())
     }
 }
 
@@ -126,9 +189,9 @@ impl RequestHandler for Handler {
                 .answer(&qname, info.query.query_type()),
         };
         let answers = match answer {
-            Some(records) => records,
-            None => {
-                header.set_response_code(ResponseCode::NXDomain);
+            Ok(records) => records,
+            Err(code) => {
+                header.set_response_code(code);
                 Vec::new()
             }
         };
@@ -281,6 +344,28 @@ mod tests {
         let nodata = ask(&server, "sender.test.", RecordType::AAAA).await;
         assert_eq!(nodata.response_code(), ResponseCode::NoError);
         assert!(nodata.answers().is_empty());
+    }
+
+    #[tokio::test]
+    async fn aliases_ttls_and_broken_names_are_served_as_described() {
+        let zone = zone()
+            .cname("alias.sender.test", "mx.sender.test")
+            .ttl("sender.test", 1800)
+            .servfail("broken.test");
+        let server = DnsServer::start(zone).await.unwrap();
+        let a = ask(&server, "alias.sender.test.", RecordType::A).await;
+        let data: Vec<RData> = a.answers().iter().map(|r| r.data().clone()).collect();
+        assert_eq!(
+            data,
+            vec![
+                RData::CNAME(CNAME(Name::from_ascii("mx.sender.test.").unwrap())),
+                RData::A(A(Ipv4Addr::LOCALHOST)),
+            ]
+        );
+        let mx = ask(&server, "sender.test.", RecordType::MX).await;
+        assert_eq!(mx.answers().first().map(|r| r.ttl()), Some(1800));
+        let broken = ask(&server, "broken.test.", RecordType::MX).await;
+        assert_eq!(broken.response_code(), ResponseCode::ServFail);
     }
 
     #[tokio::test]
