@@ -11,8 +11,10 @@ from .create_domain import CreateDomain
 from .created_api_key import CreatedApiKey
 from .delivery_attempt_view import DeliveryAttemptView
 from .delivery_state import DeliveryState
+from .dns_check_summary import DnsCheckSummary
 from .dns_instructions import DnsInstructions
 from .dns_record import DnsRecord
+from .dns_status import DnsStatus
 from .domain_flush_result import DomainFlushResult
 from .domain_page import DomainPage
 from .domain_queue_stats import DomainQueueStats
@@ -45,6 +47,7 @@ from .tls_policy import TlsPolicy
 from .token_response import TokenResponse
 from .update_account import UpdateAccount
 from .update_domain import UpdateDomain
+from .verify_fallback import VerifyFallback
 
 __all__ = (
     "AccountPage",
@@ -58,8 +61,10 @@ __all__ = (
     "CreateDomain",
     "DeliveryAttemptView",
     "DeliveryState",
+    "DnsCheckSummary",
     "DnsInstructions",
     "DnsRecord",
+    "DnsStatus",
     "DomainFlushResult",
     "DomainPage",
     "DomainQueueStats",
@@ -92,4 +97,5 @@ __all__ = (
     "TokenResponse",
     "UpdateAccount",
     "UpdateDomain",
+    "VerifyFallback",
 )

@@ -9,6 +9,7 @@ from ..models.domain_type import DomainType
 from ..models.recipient_policy import RecipientPolicy
 from ..models.service import Service
 from ..models.tls_policy import TlsPolicy
+from ..models.verify_fallback import VerifyFallback
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="CreateDomain")
@@ -26,6 +27,8 @@ class CreateDomain:
         name (str): The mail domain to relay for; IDNs are accepted and stored as A-labels.
         target_host (str): Host name or IP address of the primary mail server. Loopback, private, link-local,
             multicast and unspecified addresses are refused unless the operator allows them.
+        accept_only_when_primary_down (bool | None | Unset): Default false: accept mail whether or not the primary is
+            up.
         enabled (bool | None | Unset): Default true.
         max_message_size (int | None | Unset): Bytes, 1024 to 536870912 (default 52428800, 50 MiB).
         owner_id (int | None | Unset):
@@ -35,10 +38,14 @@ class CreateDomain:
         target_port (int | None | Unset): Default 25.
         tls_policy (None | TlsPolicy | Unset):
         type_ (DomainType | None | Unset):
+        verify_fallback (None | Unset | VerifyFallback):
+        verify_invalid_ttl_seconds (int | None | Unset): Seconds, 60 to 2592000 (default 86400, 1 day).
+        verify_valid_ttl_seconds (int | None | Unset): Seconds, 60 to 2592000 (default 604800, 7 days).
     """
 
     name: str
     target_host: str
+    accept_only_when_primary_down: bool | None | Unset = UNSET
     enabled: bool | None | Unset = UNSET
     max_message_size: int | None | Unset = UNSET
     owner_id: int | None | Unset = UNSET
@@ -48,11 +55,20 @@ class CreateDomain:
     target_port: int | None | Unset = UNSET
     tls_policy: None | TlsPolicy | Unset = UNSET
     type_: DomainType | None | Unset = UNSET
+    verify_fallback: None | Unset | VerifyFallback = UNSET
+    verify_invalid_ttl_seconds: int | None | Unset = UNSET
+    verify_valid_ttl_seconds: int | None | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
 
         target_host = self.target_host
+
+        accept_only_when_primary_down: bool | None | Unset
+        if isinstance(self.accept_only_when_primary_down, Unset):
+            accept_only_when_primary_down = UNSET
+        else:
+            accept_only_when_primary_down = self.accept_only_when_primary_down
 
         enabled: bool | None | Unset
         if isinstance(self.enabled, Unset):
@@ -116,6 +132,26 @@ class CreateDomain:
         else:
             type_ = self.type_
 
+        verify_fallback: None | str | Unset
+        if isinstance(self.verify_fallback, Unset):
+            verify_fallback = UNSET
+        elif isinstance(self.verify_fallback, VerifyFallback):
+            verify_fallback = self.verify_fallback.value
+        else:
+            verify_fallback = self.verify_fallback
+
+        verify_invalid_ttl_seconds: int | None | Unset
+        if isinstance(self.verify_invalid_ttl_seconds, Unset):
+            verify_invalid_ttl_seconds = UNSET
+        else:
+            verify_invalid_ttl_seconds = self.verify_invalid_ttl_seconds
+
+        verify_valid_ttl_seconds: int | None | Unset
+        if isinstance(self.verify_valid_ttl_seconds, Unset):
+            verify_valid_ttl_seconds = UNSET
+        else:
+            verify_valid_ttl_seconds = self.verify_valid_ttl_seconds
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -124,6 +160,8 @@ class CreateDomain:
                 "target_host": target_host,
             }
         )
+        if accept_only_when_primary_down is not UNSET:
+            field_dict["accept_only_when_primary_down"] = accept_only_when_primary_down
         if enabled is not UNSET:
             field_dict["enabled"] = enabled
         if max_message_size is not UNSET:
@@ -142,6 +180,12 @@ class CreateDomain:
             field_dict["tls_policy"] = tls_policy
         if type_ is not UNSET:
             field_dict["type"] = type_
+        if verify_fallback is not UNSET:
+            field_dict["verify_fallback"] = verify_fallback
+        if verify_invalid_ttl_seconds is not UNSET:
+            field_dict["verify_invalid_ttl_seconds"] = verify_invalid_ttl_seconds
+        if verify_valid_ttl_seconds is not UNSET:
+            field_dict["verify_valid_ttl_seconds"] = verify_valid_ttl_seconds
 
         return field_dict
 
@@ -151,6 +195,17 @@ class CreateDomain:
         name = d.pop("name")
 
         target_host = d.pop("target_host")
+
+        def _parse_accept_only_when_primary_down(data: object) -> bool | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(bool | None | Unset, data)
+
+        accept_only_when_primary_down = _parse_accept_only_when_primary_down(
+            d.pop("accept_only_when_primary_down", UNSET)
+        )
 
         def _parse_enabled(data: object) -> bool | None | Unset:
             if data is None:
@@ -265,9 +320,45 @@ class CreateDomain:
 
         type_ = _parse_type_(d.pop("type", UNSET))
 
+        def _parse_verify_fallback(data: object) -> None | Unset | VerifyFallback:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                verify_fallback_type_1 = VerifyFallback(data)
+
+                return verify_fallback_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Unset | VerifyFallback, data)
+
+        verify_fallback = _parse_verify_fallback(d.pop("verify_fallback", UNSET))
+
+        def _parse_verify_invalid_ttl_seconds(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        verify_invalid_ttl_seconds = _parse_verify_invalid_ttl_seconds(d.pop("verify_invalid_ttl_seconds", UNSET))
+
+        def _parse_verify_valid_ttl_seconds(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        verify_valid_ttl_seconds = _parse_verify_valid_ttl_seconds(d.pop("verify_valid_ttl_seconds", UNSET))
+
         create_domain = cls(
             name=name,
             target_host=target_host,
+            accept_only_when_primary_down=accept_only_when_primary_down,
             enabled=enabled,
             max_message_size=max_message_size,
             owner_id=owner_id,
@@ -277,6 +368,9 @@ class CreateDomain:
             target_port=target_port,
             tls_policy=tls_policy,
             type_=type_,
+            verify_fallback=verify_fallback,
+            verify_invalid_ttl_seconds=verify_invalid_ttl_seconds,
+            verify_valid_ttl_seconds=verify_valid_ttl_seconds,
         )
 
         return create_domain

@@ -7,6 +7,7 @@ from attrs import define as _attrs_define
 
 from ..models.recipient_policy import RecipientPolicy
 from ..models.tls_policy import TlsPolicy
+from ..models.verify_fallback import VerifyFallback
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="UpdateDomain")
@@ -20,6 +21,7 @@ class UpdateDomain:
         {'enabled': False, 'target_host': 'mx2.customer.example'}
 
     Attributes:
+        accept_only_when_primary_down (bool | None | Unset):
         enabled (bool | None | Unset):
         max_message_size (int | None | Unset):
         name (None | str | Unset): Operators and the owner only.
@@ -29,8 +31,12 @@ class UpdateDomain:
         target_host (None | str | Unset):
         target_port (int | None | Unset):
         tls_policy (None | TlsPolicy | Unset):
+        verify_fallback (None | Unset | VerifyFallback):
+        verify_invalid_ttl_seconds (int | None | Unset): Seconds, 60 to 2592000.
+        verify_valid_ttl_seconds (int | None | Unset): Seconds, 60 to 2592000.
     """
 
+    accept_only_when_primary_down: bool | None | Unset = UNSET
     enabled: bool | None | Unset = UNSET
     max_message_size: int | None | Unset = UNSET
     name: None | str | Unset = UNSET
@@ -40,8 +46,17 @@ class UpdateDomain:
     target_host: None | str | Unset = UNSET
     target_port: int | None | Unset = UNSET
     tls_policy: None | TlsPolicy | Unset = UNSET
+    verify_fallback: None | Unset | VerifyFallback = UNSET
+    verify_invalid_ttl_seconds: int | None | Unset = UNSET
+    verify_valid_ttl_seconds: int | None | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
+        accept_only_when_primary_down: bool | None | Unset
+        if isinstance(self.accept_only_when_primary_down, Unset):
+            accept_only_when_primary_down = UNSET
+        else:
+            accept_only_when_primary_down = self.accept_only_when_primary_down
+
         enabled: bool | None | Unset
         if isinstance(self.enabled, Unset):
             enabled = UNSET
@@ -100,9 +115,31 @@ class UpdateDomain:
         else:
             tls_policy = self.tls_policy
 
+        verify_fallback: None | str | Unset
+        if isinstance(self.verify_fallback, Unset):
+            verify_fallback = UNSET
+        elif isinstance(self.verify_fallback, VerifyFallback):
+            verify_fallback = self.verify_fallback.value
+        else:
+            verify_fallback = self.verify_fallback
+
+        verify_invalid_ttl_seconds: int | None | Unset
+        if isinstance(self.verify_invalid_ttl_seconds, Unset):
+            verify_invalid_ttl_seconds = UNSET
+        else:
+            verify_invalid_ttl_seconds = self.verify_invalid_ttl_seconds
+
+        verify_valid_ttl_seconds: int | None | Unset
+        if isinstance(self.verify_valid_ttl_seconds, Unset):
+            verify_valid_ttl_seconds = UNSET
+        else:
+            verify_valid_ttl_seconds = self.verify_valid_ttl_seconds
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update({})
+        if accept_only_when_primary_down is not UNSET:
+            field_dict["accept_only_when_primary_down"] = accept_only_when_primary_down
         if enabled is not UNSET:
             field_dict["enabled"] = enabled
         if max_message_size is not UNSET:
@@ -121,12 +158,29 @@ class UpdateDomain:
             field_dict["target_port"] = target_port
         if tls_policy is not UNSET:
             field_dict["tls_policy"] = tls_policy
+        if verify_fallback is not UNSET:
+            field_dict["verify_fallback"] = verify_fallback
+        if verify_invalid_ttl_seconds is not UNSET:
+            field_dict["verify_invalid_ttl_seconds"] = verify_invalid_ttl_seconds
+        if verify_valid_ttl_seconds is not UNSET:
+            field_dict["verify_valid_ttl_seconds"] = verify_valid_ttl_seconds
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+
+        def _parse_accept_only_when_primary_down(data: object) -> bool | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(bool | None | Unset, data)
+
+        accept_only_when_primary_down = _parse_accept_only_when_primary_down(
+            d.pop("accept_only_when_primary_down", UNSET)
+        )
 
         def _parse_enabled(data: object) -> bool | None | Unset:
             if data is None:
@@ -225,7 +279,43 @@ class UpdateDomain:
 
         tls_policy = _parse_tls_policy(d.pop("tls_policy", UNSET))
 
+        def _parse_verify_fallback(data: object) -> None | Unset | VerifyFallback:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                verify_fallback_type_1 = VerifyFallback(data)
+
+                return verify_fallback_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Unset | VerifyFallback, data)
+
+        verify_fallback = _parse_verify_fallback(d.pop("verify_fallback", UNSET))
+
+        def _parse_verify_invalid_ttl_seconds(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        verify_invalid_ttl_seconds = _parse_verify_invalid_ttl_seconds(d.pop("verify_invalid_ttl_seconds", UNSET))
+
+        def _parse_verify_valid_ttl_seconds(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        verify_valid_ttl_seconds = _parse_verify_valid_ttl_seconds(d.pop("verify_valid_ttl_seconds", UNSET))
+
         update_domain = cls(
+            accept_only_when_primary_down=accept_only_when_primary_down,
             enabled=enabled,
             max_message_size=max_message_size,
             name=name,
@@ -235,6 +325,9 @@ class UpdateDomain:
             target_host=target_host,
             target_port=target_port,
             tls_policy=tls_policy,
+            verify_fallback=verify_fallback,
+            verify_invalid_ttl_seconds=verify_invalid_ttl_seconds,
+            verify_valid_ttl_seconds=verify_valid_ttl_seconds,
         )
 
         return update_domain

@@ -129,6 +129,10 @@ export type CreateApiKey = {
  */
 export type CreateDomain = {
     /**
+     * Default false: accept mail whether or not the primary is up.
+     */
+    accept_only_when_primary_down?: boolean | null;
+    /**
      * Default true.
      */
     enabled?: boolean | null;
@@ -158,6 +162,15 @@ export type CreateDomain = {
     target_port?: number | null;
     tls_policy?: null | TlsPolicy;
     type?: null | DomainType;
+    verify_fallback?: null | VerifyFallback;
+    /**
+     * Seconds, 60 to 2592000 (default 86400, 1 day).
+     */
+    verify_invalid_ttl_seconds?: number | null;
+    /**
+     * Seconds, 60 to 2592000 (default 604800, 7 days).
+     */
+    verify_valid_ttl_seconds?: number | null;
 };
 
 /**
@@ -206,6 +219,17 @@ export type DeliveryAttemptView = {
 export type DeliveryState = 'queued' | 'deferred' | 'delivering' | 'delivered' | 'bounced' | 'expired' | 'held';
 
 /**
+ * When the domain's DNS was last checked, and the overall result.
+ */
+export type DnsCheckSummary = {
+    checked_at: string;
+    /**
+     * The worst result of the named checks.
+     */
+    status: DnsStatus;
+};
+
+/**
  * What to publish in DNS for one relay domain.
  */
 export type DnsInstructions = {
@@ -240,6 +264,11 @@ export type DnsRecord = {
      */
     value: string;
 };
+
+/**
+ * Overall result of a live DNS check, the worst of its named checks.
+ */
+export type DnsStatus = 'ok' | 'warning' | 'error';
 
 /**
  * The answer to a flush.
@@ -320,6 +349,11 @@ export type DomainType = 'relay';
  */
 export type DomainView = {
     /**
+     * Backup-only mode: while the target host is up, the relay answers RCPT for this domain
+     * with `451 4.7.1` (use the primary); mail is accepted only while the target is down.
+     */
+    accept_only_when_primary_down: boolean;
+    /**
      * Accounts with the `domain_admin` role that manage this domain.
      */
     admin_ids: Array<AccountId>;
@@ -329,6 +363,7 @@ export type DomainView = {
      */
     enabled: boolean;
     id: DomainId;
+    last_dns_check?: null | DnsCheckSummary;
     /**
      * Largest message accepted for this domain, in bytes.
      */
@@ -352,6 +387,19 @@ export type DomainView = {
     tls_policy: TlsPolicy;
     type: DomainType;
     updated_at: string;
+    /**
+     * `verify` policy: the answer while the target cannot be asked and nothing is cached:
+     * `accept`, or `tempfail` (`450 4.4.3`, the sender retries).
+     */
+    verify_fallback: VerifyFallback;
+    /**
+     * `verify` policy: seconds a callout's "no such recipient" answer is cached.
+     */
+    verify_invalid_ttl_seconds: number;
+    /**
+     * `verify` policy: seconds a callout's "recipient exists" answer is cached.
+     */
+    verify_valid_ttl_seconds: number;
 };
 
 /**
@@ -788,6 +836,7 @@ export type UpdateAccount = {
  * Changes to a relay domain; absent fields stay as they are.
  */
 export type UpdateDomain = {
+    accept_only_when_primary_down?: boolean | null;
     enabled?: boolean | null;
     max_message_size?: number | null;
     /**
@@ -800,7 +849,23 @@ export type UpdateDomain = {
     target_host?: string | null;
     target_port?: number | null;
     tls_policy?: null | TlsPolicy;
+    verify_fallback?: null | VerifyFallback;
+    /**
+     * Seconds, 60 to 2592000.
+     */
+    verify_invalid_ttl_seconds?: number | null;
+    /**
+     * Seconds, 60 to 2592000.
+     */
+    verify_valid_ttl_seconds?: number | null;
 };
+
+/**
+ * What the relay answers at RCPT for a `verify` domain when the target cannot be asked
+ * and no cached callout answer exists: `accept` the recipient, or `tempfail` it with
+ * `450 4.4.3` so the sender retries later.
+ */
+export type VerifyFallback = 'accept' | 'tempfail';
 
 export type ListAccountsData = {
     body?: never;
@@ -1397,6 +1462,10 @@ export type ListDomainsData = {
          */
         owner_id?: number;
         enabled?: boolean;
+        /**
+         * Domains whose latest DNS check had this overall status.
+         */
+        dns_status?: DnsStatus;
         /**
          * Page size, 1 to 500 (default 50).
          */

@@ -5,6 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.dns_status import DnsStatus
 from ...models.domain_page import DomainPage
 from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
@@ -15,6 +16,7 @@ def _get_kwargs(
     name: str | Unset = UNSET,
     owner_id: int | Unset = UNSET,
     enabled: bool | Unset = UNSET,
+    dns_status: DnsStatus | Unset = UNSET,
     limit: int | Unset = UNSET,
     cursor: str | Unset = UNSET,
 ) -> dict[str, Any]:
@@ -26,6 +28,12 @@ def _get_kwargs(
     params["owner_id"] = owner_id
 
     params["enabled"] = enabled
+
+    json_dns_status: str | Unset = UNSET
+    if not isinstance(dns_status, Unset):
+        json_dns_status = dns_status.value
+
+    params["dns_status"] = json_dns_status
 
     params["limit"] = limit
 
@@ -96,6 +104,7 @@ def sync_detailed(
     name: str | Unset = UNSET,
     owner_id: int | Unset = UNSET,
     enabled: bool | Unset = UNSET,
+    dns_status: DnsStatus | Unset = UNSET,
     limit: int | Unset = UNSET,
     cursor: str | Unset = UNSET,
 ) -> Response[DomainPage | Problem]:
@@ -105,6 +114,8 @@ def sync_detailed(
         name (str | Unset):
         owner_id (int | Unset):
         enabled (bool | Unset):
+        dns_status (DnsStatus | Unset): Overall result of a live DNS check, the worst of its named
+            checks.
         limit (int | Unset):
         cursor (str | Unset):
 
@@ -120,6 +131,7 @@ def sync_detailed(
         name=name,
         owner_id=owner_id,
         enabled=enabled,
+        dns_status=dns_status,
         limit=limit,
         cursor=cursor,
     )
@@ -137,6 +149,7 @@ def sync(
     name: str | Unset = UNSET,
     owner_id: int | Unset = UNSET,
     enabled: bool | Unset = UNSET,
+    dns_status: DnsStatus | Unset = UNSET,
     limit: int | Unset = UNSET,
     cursor: str | Unset = UNSET,
 ) -> DomainPage | Problem | None:
@@ -146,6 +159,8 @@ def sync(
         name (str | Unset):
         owner_id (int | Unset):
         enabled (bool | Unset):
+        dns_status (DnsStatus | Unset): Overall result of a live DNS check, the worst of its named
+            checks.
         limit (int | Unset):
         cursor (str | Unset):
 
@@ -162,6 +177,7 @@ def sync(
         name=name,
         owner_id=owner_id,
         enabled=enabled,
+        dns_status=dns_status,
         limit=limit,
         cursor=cursor,
     ).parsed
@@ -173,6 +189,7 @@ async def asyncio_detailed(
     name: str | Unset = UNSET,
     owner_id: int | Unset = UNSET,
     enabled: bool | Unset = UNSET,
+    dns_status: DnsStatus | Unset = UNSET,
     limit: int | Unset = UNSET,
     cursor: str | Unset = UNSET,
 ) -> Response[DomainPage | Problem]:
@@ -182,6 +199,8 @@ async def asyncio_detailed(
         name (str | Unset):
         owner_id (int | Unset):
         enabled (bool | Unset):
+        dns_status (DnsStatus | Unset): Overall result of a live DNS check, the worst of its named
+            checks.
         limit (int | Unset):
         cursor (str | Unset):
 
@@ -197,6 +216,7 @@ async def asyncio_detailed(
         name=name,
         owner_id=owner_id,
         enabled=enabled,
+        dns_status=dns_status,
         limit=limit,
         cursor=cursor,
     )
@@ -212,6 +232,7 @@ async def asyncio(
     name: str | Unset = UNSET,
     owner_id: int | Unset = UNSET,
     enabled: bool | Unset = UNSET,
+    dns_status: DnsStatus | Unset = UNSET,
     limit: int | Unset = UNSET,
     cursor: str | Unset = UNSET,
 ) -> DomainPage | Problem | None:
@@ -221,6 +242,8 @@ async def asyncio(
         name (str | Unset):
         owner_id (int | Unset):
         enabled (bool | Unset):
+        dns_status (DnsStatus | Unset): Overall result of a live DNS check, the worst of its named
+            checks.
         limit (int | Unset):
         cursor (str | Unset):
 
@@ -238,6 +261,7 @@ async def asyncio(
             name=name,
             owner_id=owner_id,
             enabled=enabled,
+            dns_status=dns_status,
             limit=limit,
             cursor=cursor,
         )
