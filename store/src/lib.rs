@@ -11,10 +11,13 @@ pub mod names;
 pub mod pool;
 pub mod queue;
 pub mod queue_admin;
+pub mod recipients;
 pub mod refresh_tokens;
 pub mod schema;
 pub mod settings;
 pub mod targets;
+pub mod webhooks;
+pub mod whitelist;
 
 pub use diesel::PgConnection;
 pub use ids::{AccountId, ApiKeyId, DomainId, MessageId};

@@ -80,6 +80,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    recipient_callouts (domain_id, local_part) {
+        domain_id -> Int8,
+        local_part -> Text,
+        valid -> Bool,
+        reply -> Text,
+        checked_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     api_keys (id) {
         id -> Int8,
         account_id -> Int8,
@@ -155,6 +166,25 @@ diesel::table! {
 }
 
 diesel::table! {
+    whitelist_checks (id) {
+        id -> Int8,
+        domain_id -> Int8,
+        source_ip -> Text,
+        target_host -> Text,
+        target_port -> Int4,
+        target_ip -> Nullable<Text>,
+        recipient -> Text,
+        checked_at -> Timestamptz,
+        duration_ms -> Int4,
+        stage -> Text,
+        outcome -> Text,
+        code -> Nullable<Int4>,
+        reply -> Text,
+        transcript -> Jsonb,
+    }
+}
+
+diesel::table! {
     targets (host, port) {
         host -> Text,
         port -> Int4,
@@ -185,17 +215,78 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhooks (id) {
+        id -> Int8,
+        account_id -> Int8,
+        url -> Text,
+        description -> Nullable<Text>,
+        events -> Array<Text>,
+        domain_ids -> Nullable<Array<Int8>>,
+        enabled -> Bool,
+        secret -> Text,
+        target_down_grace_seconds -> Int4,
+        queue_threshold_messages -> Nullable<Int4>,
+        queue_threshold_age_seconds -> Nullable<Int4>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhook_events (id) {
+        id -> Int8,
+        event_type -> Text,
+        domain_id -> Nullable<Int8>,
+        host -> Nullable<Text>,
+        port -> Nullable<Int4>,
+        data -> Jsonb,
+        occurred_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Int8,
+        webhook_id -> Int8,
+        event_id -> Nullable<Int8>,
+        event_type -> Text,
+        payload -> Jsonb,
+        status -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Nullable<Timestamptz>,
+        last_attempt_at -> Nullable<Timestamptz>,
+        last_status_code -> Nullable<Int4>,
+        last_response -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhook_queue_alerts (webhook_id, domain_id) {
+        webhook_id -> Int8,
+        domain_id -> Int8,
+        raised_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> accounts (account_id));
 diesel::joinable!(relay_domains -> accounts (owner_id));
 diesel::joinable!(domain_admins -> relay_domains (domain_id));
 diesel::joinable!(domain_admins -> accounts (account_id));
 diesel::joinable!(domain_recipients -> relay_domains (domain_id));
+diesel::joinable!(recipient_callouts -> relay_domains (domain_id));
 diesel::joinable!(api_keys -> accounts (account_id));
 diesel::joinable!(api_key_domains -> api_keys (api_key_id));
 diesel::joinable!(api_key_domains -> relay_domains (domain_id));
 diesel::joinable!(deliveries -> messages (message_id));
 diesel::joinable!(deliveries -> relay_domains (domain_id));
 diesel::joinable!(delivery_attempts -> deliveries (delivery_id));
+diesel::joinable!(whitelist_checks -> relay_domains (domain_id));
+diesel::joinable!(webhooks -> accounts (account_id));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     settings,
@@ -204,12 +295,18 @@ diesel::allow_tables_to_appear_in_same_query!(
     relay_domains,
     domain_admins,
     domain_recipients,
+    recipient_callouts,
     api_keys,
     api_key_domains,
     messages,
     deliveries,
     delivery_attempts,
+    whitelist_checks,
     targets,
     target_events,
     domain_table_version,
+    webhooks,
+    webhook_events,
+    webhook_deliveries,
+    webhook_queue_alerts,
 );

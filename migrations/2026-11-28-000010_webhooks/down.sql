@@ -1,0 +1,11 @@
+DROP TRIGGER webhook_dns_event ON relay_domains;
+DROP TRIGGER webhook_delivery_event ON deliveries;
+DROP TRIGGER webhook_target_event ON target_events;
+DROP FUNCTION webhook_dns_event();
+DROP FUNCTION webhook_delivery_event();
+DROP FUNCTION webhook_target_event();
+DROP FUNCTION webhooks_wanted(TEXT);
+DROP TABLE webhook_queue_alerts;
+DROP TABLE webhook_deliveries;
+DROP TABLE webhook_events;
+DROP TABLE webhooks;
