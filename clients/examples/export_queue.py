@@ -15,10 +15,23 @@ from mxspool_client import AuthenticatedClient
 from mxspool_client.api.domains import list_domains
 from mxspool_client.api.queue import list_queue
 from mxspool_client.models import DeliveryState, DomainPage, QueuePage
-from mxspool_client.types import UNSET
+from mxspool_client.types import UNSET, Unset
 
-COLUMNS = ["id", "message_id", "recipient", "sender", "state", "attempts", "size", "received_at",
-           "next_attempt_at", "expires_at", "last_code", "last_reply", "subject"]
+COLUMNS = [
+    "id",
+    "message_id",
+    "recipient",
+    "sender",
+    "state",
+    "attempts",
+    "size",
+    "received_at",
+    "next_attempt_at",
+    "expires_at",
+    "last_code",
+    "last_reply",
+    "subject",
+]
 
 
 def main() -> int:
@@ -35,8 +48,8 @@ def main() -> int:
         return 1
     domain_id = found.items[0].id
 
-    rows: list[dict] = []
-    cursor = UNSET
+    rows: list[dict[str, object]] = []
+    cursor: str | Unset = UNSET
     while True:
         page = list_queue.sync(
             client=client,

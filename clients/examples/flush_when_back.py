@@ -56,8 +56,10 @@ def main() -> int:
     if not isinstance(result, DomainFlushResult):
         print(f"flush failed: {getattr(result, 'detail', result)}", file=sys.stderr)
         return 1
-    print(f"{domain.name}: {domain.target_host}:{domain.target_port} is back; "
-          f"{result.affected} of {result.matched} waiting recipients are due now")
+    print(
+        f"{domain.name}: {domain.target_host}:{domain.target_port} is back; "
+        f"{result.affected} of {result.matched} waiting recipients are due now"
+    )
     return 0
 
 

@@ -20,9 +20,7 @@ def main(name: str) -> int:
         print(f"no relay domain {name}", file=sys.stderr)
         return 1
     # GET /api/v1/domains/{id}/whitelist?format=text: the whole report as text to paste from.
-    answer = client.get_httpx_client().get(
-        f"/api/v1/domains/{found.items[0].id}/whitelist", params={"format": "text"}
-    )
+    answer = client.get_httpx_client().get(f"/api/v1/domains/{found.items[0].id}/whitelist", params={"format": "text"})
     if answer.status_code != 200:
         print(f"no whitelist report ({answer.status_code}): {answer.text}", file=sys.stderr)
         return 1

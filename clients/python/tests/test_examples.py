@@ -14,11 +14,12 @@ import threading
 from pathlib import Path
 
 from conftest import Server, closed_port
+from test_sdk import send_mail, wait_for
+
 from mxspool_client import AuthenticatedClient
 from mxspool_client.api.domains import create_domain, list_domains
 from mxspool_client.api.queue import list_queue
 from mxspool_client.models import CreateDomain, DeliveryState, DomainPage, DomainView, QueuePage
-from test_sdk import send_mail, wait_for
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -77,9 +78,11 @@ def test_export_queue_writes_the_domains_recipients_as_csv_and_json(
     recipients = [f"user{n}@{name}" for n in range(3)]
     send_mail(server, "exports@sender.test", recipients, "to export")
     wait_for(
-        lambda: (page := list_queue.sync(client=admin, domain_id=domain.id, state=DeliveryState.DEFERRED))
-        and isinstance(page, QueuePage)
-        and len(page.items) == 3,
+        lambda: (
+            (page := list_queue.sync(client=admin, domain_id=domain.id, state=DeliveryState.DEFERRED))
+            and isinstance(page, QueuePage)
+            and len(page.items) == 3
+        ),
         "three deferred recipients",
     )
 

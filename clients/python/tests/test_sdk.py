@@ -8,6 +8,7 @@ import time
 from email.message import EmailMessage
 
 from conftest import ADMIN_EMAIL, Server, closed_port
+
 from mxspool_client import AuthenticatedClient
 from mxspool_client.api.accounts import create_account
 from mxspool_client.api.api_keys import create_api_key, list_api_keys
@@ -33,6 +34,7 @@ from mxspool_client.models import (
     Role,
     Scope,
 )
+from mxspool_client.types import UNSET, Unset
 
 
 def unique(prefix: str) -> str:
@@ -40,9 +42,7 @@ def unique(prefix: str) -> str:
 
 
 def add_domain(client: AuthenticatedClient, name: str | None = None, **fields) -> DomainView:
-    body = CreateDomain(
-        name=name or unique("relay"), target_host="127.0.0.1", target_port=closed_port(), **fields
-    )
+    body = CreateDomain(name=name or unique("relay"), target_host="127.0.0.1", target_port=closed_port(), **fields)
     domain = create_domain.sync(client=client, body=body)
     assert isinstance(domain, DomainView), domain
     return domain
@@ -103,9 +103,7 @@ def test_login_gives_a_token_that_identifies_the_operator(server: Server, admin:
 
 
 def test_an_api_key_works_as_a_bearer_token_like_a_login(server: Server, admin: AuthenticatedClient):
-    created = create_api_key.sync(
-        client=admin, body=CreateApiKey(name="automation", scopes=[Scope.READ, Scope.WRITE])
-    )
+    created = create_api_key.sync(client=admin, body=CreateApiKey(name="automation", scopes=[Scope.READ, Scope.WRITE]))
     assert isinstance(created, CreatedApiKey), created
     assert created.secret.startswith("mxs_")
     assert created.key.prefix == created.secret[: len(created.key.prefix)]
@@ -144,7 +142,9 @@ def test_a_customer_is_held_to_its_plan(server: Server, admin: AuthenticatedClie
 
     domain_admin = create_account.sync_detailed(
         client=customer,
-        body=CreateAccount(email=f"{secrets.token_hex(4)}@admins.test", password="a long password 1", role=Role.DOMAIN_ADMIN),
+        body=CreateAccount(
+            email=f"{secrets.token_hex(4)}@admins.test", password="a long password 1", role=Role.DOMAIN_ADMIN
+        ),
     )
     assert domain_admin.status_code == 403
     assert isinstance(domain_admin.parsed, Problem)
@@ -251,10 +251,9 @@ def test_cursors_page_through_120_domains(server: Server, admin: AuthenticatedCl
 
     seen: list[int] = []
     pages = 0
-    cursor = None
+    cursor: str | Unset = UNSET
     while True:
-        kwargs = {"cursor": cursor} if cursor else {}
-        page = list_domains.sync(client=customer, limit=50, **kwargs)
+        page = list_domains.sync(client=customer, limit=50, cursor=cursor)
         assert isinstance(page, DomainPage), page
         pages += 1
         seen.extend(d.id for d in page.items)
