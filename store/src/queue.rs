@@ -336,6 +336,8 @@ pub struct Attempt {
     pub duration: Duration,
     pub target_host: String,
     pub target_ip: Option<String>,
+    /// The local address the connection left from (`None` when no connection was made).
+    pub source_ip: Option<String>,
     pub tls: bool,
     /// SMTP reply code; `None` when no reply came (connection failure).
     pub code: Option<i32>,
@@ -383,6 +385,7 @@ pub fn record_attempts(
     let mut tls = Vec::with_capacity(attempts.len());
     let mut codes = Vec::with_capacity(attempts.len());
     let mut replies = Vec::with_capacity(attempts.len());
+    let mut sources = Vec::with_capacity(attempts.len());
     for a in attempts {
         let (state, delay) = match a.outcome {
             AttemptOutcome::Delivered => (DeliveryState::Delivered, Duration::ZERO),
@@ -409,14 +412,15 @@ pub fn record_attempts(
         tls.push(a.tls);
         codes.push(a.code);
         replies.push(a.reply.as_str());
+        sources.push(a.source_ip.as_deref());
     }
     let rows: Vec<RecordedRow> = diesel::sql_query(
         "WITH a AS ( \
              SELECT * FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], \
                                   $6::float8[], $7::float8[], $8::int[], $9::text[], $10::text[], \
-                                  $11::bool[], $12::int[], $13::text[]) \
+                                  $11::bool[], $12::int[], $13::text[], $14::text[]) \
                  AS a(delivery_id, domain_id, state, outcome, delay, ago, duration_ms, \
-                      target_host, target_ip, tls, code, reply) \
+                      target_host, target_ip, tls, code, reply, source_ip) \
          ), u AS ( \
              UPDATE deliveries d SET state = a.state, attempts = d.attempts + 1, \
                     next_attempt_at = now() + make_interval(secs => a.delay), \
@@ -427,9 +431,11 @@ pub fn record_attempts(
              RETURNING d.id, d.message_id \
          ), logged AS ( \
              INSERT INTO delivery_attempts (delivery_id, domain_id, started_at, duration_ms, \
-                                            target_host, target_ip, tls, code, reply, outcome) \
+                                            target_host, target_ip, tls, code, reply, outcome, \
+                                            source_ip) \
              SELECT a.delivery_id, a.domain_id, now() - make_interval(secs => a.ago), \
-                    a.duration_ms, a.target_host, a.target_ip, a.tls, a.code, a.reply, a.outcome \
+                    a.duration_ms, a.target_host, a.target_ip, a.tls, a.code, a.reply, a.outcome, \
+                    a.source_ip \
              FROM a JOIN u ON u.id = a.delivery_id \
          ) \
          SELECT u.message_id, a.outcome FROM u JOIN a ON a.delivery_id = u.id",
@@ -447,6 +453,7 @@ pub fn record_attempts(
     .bind::<Array<diesel::sql_types::Bool>, _>(&tls)
     .bind::<Array<Nullable<Integer>>, _>(&codes)
     .bind::<Array<Text>, _>(&replies)
+    .bind::<Array<Nullable<Text>>, _>(&sources)
     .load(conn)?;
     let mut failed: Vec<MessageId> = rows
         .into_iter()

@@ -109,6 +109,8 @@ pub(crate) struct Session {
     pub(crate) tls: bool,
     /// Taken from the idle pool rather than opened for this delivery.
     pub(crate) reused: bool,
+    /// The local address the connection left from (the whitelist report's evidence).
+    pub(crate) local_ip: Option<IpAddr>,
     /// Set when a command's outcome left the session unusable.
     broken: bool,
 }
@@ -472,6 +474,7 @@ async fn open_once(
             "{addr} refused service: {greeting}"
         )));
     }
+    let local_ip = stream.local_addr().ok().map(|a| a.ip().to_canonical());
     let hello = ClientId::Domain(settings.hello.to_owned());
     let stream = Greeted {
         replay: raw,
@@ -537,6 +540,7 @@ async fn open_once(
         key: key.clone(),
         tls,
         reused: false,
+        local_ip,
         broken: false,
     })
 }

@@ -106,6 +106,8 @@ struct Via {
     host: String,
     ip: Option<IpAddr>,
     tls: bool,
+    /// The local address the session left from.
+    source: Option<IpAddr>,
 }
 
 struct Recorder<'a> {
@@ -141,6 +143,7 @@ impl Recorder<'_> {
             duration: self.clock.elapsed(),
             target_host: via.host.clone(),
             target_ip: via.ip.map(|ip| ip.to_string()),
+            source_ip: via.source.map(|ip| ip.to_string()),
             tls: via.tls,
             code,
             reply,
@@ -172,6 +175,7 @@ pub(crate) async fn deliver(engine: &Engine, job: &Job, body: &[u8]) -> Outcome 
         host: first.target_host.clone(),
         ip: None,
         tls: false,
+        source: None,
     };
     if !valid_path(&first.sender) {
         let verdict =
@@ -267,6 +271,7 @@ async fn to_target(
         host: host.clone(),
         ip: None,
         tls: false,
+        source: None,
     };
     let ips = match engine.dns.addresses(&host).await {
         Ok(ips) => ips,
@@ -339,6 +344,7 @@ async fn to_mx(
         host: domain.clone(),
         ip: None,
         tls: false,
+        source: None,
     };
     let verdict_for_all = |verdict: Verdict, via: &Via| Outcome {
         attempts: recorder.all(claims, via, &verdict),
@@ -527,6 +533,7 @@ async fn run(
         host: host.to_owned(),
         ip: Some(session.key.ip),
         tls: session.tls,
+        source: session.local_ip,
     };
     let result = session
         .transaction(sender, recipients, body, engine.config().smtp_timeout)

@@ -238,6 +238,7 @@ async fn queue_times_are_the_databases() {
             duration: Duration::from_secs(5),
             target_host: "127.0.0.1".to_owned(),
             target_ip: Some("127.0.0.1".to_owned()),
+            source_ip: Some("127.0.0.1".to_owned()),
             tls: false,
             code: Some(451),
             reply: "451 4.3.0 later".to_owned(),

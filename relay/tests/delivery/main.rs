@@ -13,6 +13,7 @@ mod leases;
 mod outcomes;
 mod parking;
 mod renewal;
+mod source_ip;
 mod throughput;
 mod tls;
 mod wakeup;
