@@ -9,7 +9,7 @@
 //! messages per second over reused connections.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
@@ -48,6 +48,8 @@ struct Replies {
     banner: String,
     mail: Option<String>,
     rcpt: HashMap<String, String>,
+    /// RCPT replies by client address, ahead of `rcpt` (a filter judging the sender's IP).
+    rcpt_from: HashMap<IpAddr, String>,
     data: Option<String>,
     data_delay: Option<Duration>,
 }
@@ -58,6 +60,7 @@ impl Default for Replies {
             banner: "220 sink.test ESMTP mxspool-testsink".to_owned(),
             mail: None,
             rcpt: HashMap::new(),
+            rcpt_from: HashMap::new(),
             data: None,
             data_delay: None,
         }
@@ -70,6 +73,8 @@ struct Shared {
     arrived: Notify,
     replies: Mutex<Replies>,
     connections: AtomicUsize,
+    /// The client address of every connection, in order.
+    clients: Mutex<Vec<IpAddr>>,
     transactions: AtomicUsize,
     starttls: AtomicBool,
     /// Built on first use: a self-signed certificate for `sink.test`.
@@ -229,6 +234,29 @@ impl SinkServer {
         }
     }
 
+    /// The reply to every `RCPT TO` from connections coming from `client` (`None`: as for
+    /// anyone else), like a filter that blocks or greylists one sending address.
+    pub fn set_client_rcpt_reply(&self, client: IpAddr, reply: Option<&str>) {
+        let mut replies = self.shared.replies();
+        match reply {
+            Some(reply) => {
+                replies.rcpt_from.insert(client, reply.to_owned());
+            }
+            None => {
+                replies.rcpt_from.remove(&client);
+            }
+        }
+    }
+
+    /// The client addresses of the connections accepted so far, in order.
+    pub fn clients(&self) -> Vec<IpAddr> {
+        self.shared
+            .clients
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     /// The reply after the final dot of DATA (`None`: `250 2.0.0 Ok: queued`). Messages
     /// answered with anything but 2xx are not recorded.
     pub fn set_data_reply(&self, reply: Option<&str>) {
@@ -263,8 +291,13 @@ async fn accept_loop(
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => {
+                Ok((stream, peer)) => {
                     shared.connections.fetch_add(1, Ordering::Relaxed);
+                    shared
+                        .clients
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(peer.ip());
                     let _ = stream.set_nodelay(true);
                     let shared = shared.clone();
                     let mut stopped = sessions_stop.clone();
@@ -320,13 +353,14 @@ enum Next<S> {
 
 async fn connection(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
     let tls = shared.tls();
-    match session(stream, shared, tls.is_some(), false).await? {
+    let client = stream.peer_addr().ok().map(|a| a.ip());
+    match session(stream, shared, tls.is_some(), false, client).await? {
         Next::Done => Ok(()),
         Next::StartTls(stream) => {
             let Some(acceptor) = tls else { return Ok(()) };
             let stream = acceptor.accept(stream).await?;
             // RFC 3207: the client starts over with EHLO; no greeting this time.
-            session(stream, shared, false, true).await.map(drop)
+            session(stream, shared, false, true, client).await.map(drop)
         }
     }
 }
@@ -336,6 +370,7 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
     shared: &Shared,
     offer_tls: bool,
     tls: bool,
+    client: Option<IpAddr>,
 ) -> std::io::Result<Next<S>> {
     let (read, write) = tokio::io::split(stream);
     let mut reader = BufReader::with_capacity(64 * 1024, read);
@@ -432,11 +467,13 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
                     reply(&mut writer, "501 5.5.4 syntax: RCPT TO:<address>").await?;
                     continue;
                 };
-                let configured = shared
-                    .replies()
-                    .rcpt
-                    .get(&address.to_ascii_lowercase())
-                    .cloned();
+                let configured = {
+                    let replies = shared.replies();
+                    client
+                        .and_then(|ip| replies.rcpt_from.get(&ip))
+                        .or_else(|| replies.rcpt.get(&address.to_ascii_lowercase()))
+                        .cloned()
+                };
                 match configured {
                     Some(r) if !r.starts_with('2') => reply(&mut writer, &r).await?,
                     configured => {
