@@ -66,8 +66,9 @@ pub(crate) struct Engine {
     /// when shutdown gives up on a worker is released so other nodes need not wait for the
     /// lease to run out.
     held: Mutex<HashSet<i64>>,
-    /// Held by the one worker of this node that is claiming (see `worker::run`).
-    pub(crate) claiming: tokio::sync::Mutex<()>,
+    /// Held by the one worker of this node that is claiming (see `worker::run`); holds when
+    /// the last claim came back short (the due queue was empty), to pace the next one.
+    pub(crate) claiming: tokio::sync::Mutex<Option<std::time::Instant>>,
     stop: watch::Receiver<bool>,
 }
 
@@ -80,7 +81,7 @@ impl Engine {
             dns,
             connections,
             held: Mutex::new(HashSet::new()),
-            claiming: tokio::sync::Mutex::new(()),
+            claiming: tokio::sync::Mutex::new(None),
             stop,
         }
     }
