@@ -36,7 +36,7 @@ pub struct Relay {
 /// Messages one spool transaction may carry.
 const SPOOL_BATCH: usize = 128;
 /// Spool writer threads (each holds a connection while committing).
-pub const SPOOL_WRITERS: usize = 4;
+pub const SPOOL_WRITERS: usize = 2;
 
 impl Relay {
     /// Loads the domain table, prepares STARTTLS, starts the spool writers and binds the
@@ -76,6 +76,7 @@ impl Relay {
             spool,
             pool: intake_pool,
             tls: Some(tls),
+            callouts: Default::default(),
         });
         let inbound = Inbound::bind(addr, intake)
             .await

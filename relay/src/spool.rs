@@ -2,9 +2,11 @@
 //! committed in PostgreSQL. Concurrent sessions' messages are committed together (group
 //! commit), so one fsync covers many messages and the disk does not cap intake speed.
 
+use diesel::r2d2::R2D2Connection;
 use mxspool_store::queue::{self, IncomingMessage};
-use mxspool_store::{MessageId, PgPool};
+use mxspool_store::{MessageId, PgPool, PooledConn};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, Notify};
 
 /// Why a message could not be committed; the session answers `451 4.3.0`.
@@ -17,6 +19,9 @@ pub enum SpoolError {
     #[error("the spool is shutting down")]
     Closed,
 }
+
+/// How long a writer keeps an idle connection without testing it again.
+const KEEP_IDLE: Duration = Duration::from_secs(1);
 
 type Job = (
     IncomingMessage,
@@ -61,7 +66,13 @@ impl Spool {
 }
 
 /// One writer: takes whatever is waiting (at least one job), commits it as one batch.
+///
+/// Under load it keeps its connection from batch to batch rather than checking one out of
+/// the pool each time (the pool tests a connection with a query at every checkout: a round
+/// trip and a transaction per batch). A connection whose batch failed, or that sat idle
+/// longer than [`KEEP_IDLE`], goes back, so the next batch starts on a tested one.
 fn writer(pool: &PgPool, rx: &Mutex<mpsc::Receiver<Job>>, max_batch: usize, committed: &Notify) {
+    let mut kept: Option<(PooledConn, Instant)> = None;
     loop {
         let batch = {
             let Ok(mut rx) = rx.lock() else { return };
@@ -77,33 +88,38 @@ fn writer(pool: &PgPool, rx: &Mutex<mpsc::Receiver<Job>>, max_batch: usize, comm
             }
             batch
         };
-        commit_batch(pool, batch);
+        let reuse = kept.take().filter(|(_, at)| at.elapsed() < KEEP_IDLE);
+        let mut conn = match reuse.map_or_else(|| pool.get(), |(conn, _)| Ok(conn)) {
+            Ok(conn) => conn,
+            Err(e) => {
+                for (_, reply) in batch {
+                    let _ = reply.send(Err(SpoolError::Unavailable(e.to_string())));
+                }
+                continue;
+            }
+        };
+        if commit_batch(&mut conn, batch) && !conn.is_broken() {
+            kept = Some((conn, Instant::now()));
+        }
         committed.notify_waiters();
     }
 }
 
-fn commit_batch(pool: &PgPool, batch: Vec<Job>) {
-    let mut conn = match pool.get() {
-        Ok(conn) => conn,
-        Err(e) => {
-            for (_, reply) in batch {
-                let _ = reply.send(Err(SpoolError::Unavailable(e.to_string())));
-            }
-            return;
-        }
-    };
+/// Commits a batch and answers each job; false when the batch as a whole failed.
+fn commit_batch(conn: &mut PooledConn, batch: Vec<Job>) -> bool {
     let (messages, replies): (Vec<IncomingMessage>, Vec<_>) = batch.into_iter().unzip();
-    match queue::enqueue_batch(&mut conn, &messages) {
+    match queue::enqueue_batch(conn, &messages) {
         Ok(ids) => {
             for (reply, id) in replies.into_iter().zip(ids) {
                 let _ = reply.send(Ok(id));
             }
+            true
         }
         Err(e) if messages.len() > 1 => {
             // One bad message must not fail its neighbours: commit each on its own.
             tracing::warn!(error = %e, "batch commit failed; committing one by one");
             for (message, reply) in messages.into_iter().zip(replies) {
-                let result = queue::enqueue_batch(&mut conn, std::slice::from_ref(&message))
+                let result = queue::enqueue_batch(conn, std::slice::from_ref(&message))
                     .map_err(|e| SpoolError::Commit(e.to_string()))
                     .and_then(|ids| {
                         ids.into_iter()
@@ -112,11 +128,13 @@ fn commit_batch(pool: &PgPool, batch: Vec<Job>) {
                     });
                 let _ = reply.send(result);
             }
+            false
         }
         Err(e) => {
             for reply in replies {
                 let _ = reply.send(Err(SpoolError::Commit(e.to_string())));
             }
+            false
         }
     }
 }
