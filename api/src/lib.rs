@@ -11,6 +11,7 @@ pub mod resolver;
 pub mod routes;
 pub mod startup;
 pub mod state;
+pub mod webhooks;
 
 pub use startup::Application;
 pub use state::{ApiConfig, AppState};

@@ -37,6 +37,7 @@ or an API key from `/api/v1/api-keys`. Errors are `application/problem+json` (RF
         (name = "domains", description = "Relay domains: the domains this service is backup MX for"),
         (name = "queue", description = "Mail waiting for delivery, per recipient: list, inspect, retry, hold, release, delete, bulk commands by filter; per-domain flush and statistics"),
         (name = "targets", description = "Health of the target hosts mail is relayed to, and their up/down timeline"),
+        (name = "webhooks", description = "HTTP callbacks for operational events (target down/up, queue thresholds, bounced and expired mail, DNS errors), signed with HMAC-SHA256, retried with back-off, logged, re-sendable and testable"),
         (name = "health", description = "Liveness and readiness probes"),
     ),
     components(schemas(Problem)),

@@ -15,6 +15,8 @@ use utoipa_swagger_ui::SwaggerUi;
 pub struct Application {
     port: u16,
     server: Server,
+    /// Sends webhooks while the server runs (see [`crate::webhooks`]).
+    webhooks: Option<crate::webhooks::Dispatcher>,
 }
 
 /// Every documented route with its methods, to answer 405 (with `Allow`) rather than 404 when
@@ -27,6 +29,13 @@ impl Application {
     pub fn build(config: ApiConfig, pool: PgPool, listener: TcpListener) -> std::io::Result<Self> {
         let port = listener.local_addr()?.port();
         let workers = config.workers.max(1);
+        let webhooks = config.webhooks.enabled.then(|| {
+            crate::webhooks::Dispatcher::new(
+                pool.clone(),
+                config.webhooks.clone(),
+                config.allow_private_targets,
+            )
+        });
         let state = web::Data::new(AppState::new(pool, config));
         let spec = crate::openapi::spec();
         let known = web::Data::new(known_routes(&spec));
@@ -48,7 +57,11 @@ impl Application {
         .shutdown_timeout(10)
         .listen(listener)?
         .run();
-        Ok(Application { port, server })
+        Ok(Application {
+            port,
+            server,
+            webhooks,
+        })
     }
 
     /// The port actually bound.
@@ -62,7 +75,12 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let dispatcher = self.webhooks.map(|d| tokio::spawn(d.run()));
+        let result = self.server.await;
+        if let Some(task) = dispatcher {
+            task.abort();
+        }
+        result
     }
 }
 

@@ -27,6 +27,8 @@ pub struct ApiConfig {
     pub dns_servers: Option<Vec<std::net::SocketAddr>>,
     /// The relay's outgoing addresses (MXSPOOL_EGRESS_IPS); empty: the addresses of `hostname`.
     pub egress_ips: Vec<std::net::IpAddr>,
+    /// Sending and retrying webhooks.
+    pub webhooks: crate::webhooks::WebhookConfig,
 }
 
 impl ApiConfig {
@@ -43,6 +45,7 @@ impl ApiConfig {
             workers: 2,
             dns_servers: None,
             egress_ips: Vec::new(),
+            webhooks: crate::webhooks::WebhookConfig::default(),
         }
     }
 }

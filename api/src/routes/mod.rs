@@ -8,6 +8,7 @@ pub mod domains;
 pub mod health;
 pub mod queue;
 pub mod targets;
+pub mod webhooks;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -43,7 +44,15 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
         .service(queue::flush_domain)
         .service(queue::domain_stats)
         .service(targets::list_targets)
-        .service(targets::target_events);
+        .service(targets::target_events)
+        .service(webhooks::list_webhooks)
+        .service(webhooks::create_webhook)
+        .service(webhooks::get_webhook)
+        .service(webhooks::update_webhook)
+        .service(webhooks::delete_webhook)
+        .service(webhooks::list_deliveries)
+        .service(webhooks::resend_delivery)
+        .service(webhooks::test_webhook);
 }
 
 /// Probes outside the versioned API.
