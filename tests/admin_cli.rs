@@ -876,6 +876,85 @@ fn queue_commands_act_on_mail_waiting_for_a_down_target() {
 }
 
 #[test]
+fn flush_wait_follows_a_domain_until_its_primary_is_back_and_has_its_mail() {
+    let s = Server::start();
+    let port = closed_port();
+    let id = s.json(&[
+        "domains",
+        "add",
+        "back.test",
+        "--target",
+        "127.0.0.1",
+        "--port",
+        &port.to_string(),
+        "--tls",
+        "none",
+    ])["id"]
+        .as_i64()
+        .unwrap();
+    let smtp = s.smtp();
+    send_mail(&smtp, &["alice@back.test", "bob@back.test"], "first");
+    wait_for_queue(&s, &[], |list| {
+        list.len() == 2 && list.iter().all(|q| q["state"] == "deferred")
+    });
+    send_mail(&smtp, &["carol@back.test"], "second");
+    wait_for_queue(&s, &[], settled(3));
+
+    // The primary is still down: --wait gives up after its timeout, saying what is left.
+    let waited = s
+        .cli(&["queue", "flush", "back.test", "--wait", "--timeout", "1"])
+        .code(1);
+    assert!(
+        waited
+            .stdout
+            .starts_with("flush back.test: 3 queued or deferred, "),
+        "{waited:#?}"
+    );
+    let lines: Vec<&str> = waited.stderr.lines().collect();
+    assert_eq!(lines[0], format!("queue flush: back.test (id {id}) …"));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("queue flush back.test: 3 waiting (")),
+        "{waited:#?}"
+    );
+    assert_eq!(
+        lines.last().copied(),
+        Some("mxspool: back.test: 3 recipients still waiting after 1 s")
+    );
+
+    // The primary comes back on its port: the flush probes it now and the mail goes.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sink = rt
+        .block_on(mxspool_testsink::SinkServer::start_on(
+            format!("127.0.0.1:{port}").parse().unwrap(),
+        ))
+        .unwrap();
+    let sent = s
+        .cli(&["queue", "flush", "back.test", "--wait", "--timeout", "120"])
+        .ok();
+    let out: Vec<&str> = sent.stdout.lines().collect();
+    assert_eq!(out.len(), 2, "{sent:#?}");
+    assert!(
+        out[1].starts_with("back.test: all mail sent after "),
+        "{sent:#?}"
+    );
+    assert_eq!(
+        sent.stderr.lines().last(),
+        Some("queue flush back.test: 0 waiting (0 queued, 0 deferred, 0 being delivered)")
+    );
+    assert!(rt.block_on(sink.wait_for(2, Duration::from_secs(10))));
+    let mut tags: Vec<String> = sink
+        .messages()
+        .iter()
+        .filter_map(|m| support::tag_of(&m.data))
+        .collect();
+    tags.sort();
+    assert_eq!(tags, ["first", "second"]);
+    assert!(items(&s.json(&["queue", "list"])).is_empty());
+}
+
+#[test]
 fn api_keys_are_created_listed_used_and_revoked() {
     let s = Server::start();
     let a = s.json(&["domains", "add", "a.keys.test", "--target", "mx.keys.test"]);

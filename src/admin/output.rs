@@ -198,6 +198,21 @@ impl Progress {
         }
     }
 
+    /// Reports a state in words: redrawn on a terminal, a line each call otherwise.
+    pub fn status(&mut self, text: &str) {
+        if !self.enabled {
+            return;
+        }
+        let line = format!("{}: {text}", self.label);
+        if self.tty {
+            eprint!("\r\x1b[2K{line}");
+            let _ = std::io::stderr().flush();
+            self.drawn = true;
+        } else {
+            eprintln!("{line}");
+        }
+    }
+
     /// Ends the redrawn line on a terminal.
     pub fn finish(&mut self) {
         if self.enabled && self.tty && self.drawn {

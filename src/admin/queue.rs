@@ -8,6 +8,7 @@ use super::domains::items;
 use super::output::{cell, print_fields, print_json, text, time, truncate, Table};
 use super::{resolve_domain, CliError, Ctx, Failures};
 use serde_json::{json, Map, Value};
+use std::time::{Duration, Instant};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum QueueCommand {
@@ -119,6 +120,13 @@ pub struct ActionArgs {
 pub struct FlushArgs {
     /// Domain id or name.
     domain: String,
+    /// Then wait until the domain's mail has gone (nothing queued, deferred or being
+    /// delivered; held mail stays), showing what is left.
+    #[arg(long)]
+    wait: bool,
+    /// With --wait: give up after this many seconds (exit code 1).
+    #[arg(long, value_name = "SECONDS", default_value_t = 600, requires = "wait")]
+    timeout: u64,
 }
 
 /// The four commands on mail, as the API names them.
@@ -166,7 +174,7 @@ pub fn run(ctx: &Ctx, command: QueueCommand) -> Result<(), CliError> {
         QueueCommand::Hold(args) => act(ctx, Action::Hold, args),
         QueueCommand::Release(args) => act(ctx, Action::Release, args),
         QueueCommand::Rm(args) => act(ctx, Action::Delete, args),
-        QueueCommand::Flush(args) => flush(ctx, &args.domain),
+        QueueCommand::Flush(args) => flush(ctx, &args),
     }
 }
 
@@ -436,7 +444,8 @@ fn act_on_ids(ctx: &Ctx, action: Action, ids: &[i64]) -> Result<(), CliError> {
     failures.finish(ids.len(), "messages")
 }
 
-fn flush(ctx: &Ctx, domain: &str) -> Result<(), CliError> {
+fn flush(ctx: &Ctx, args: &FlushArgs) -> Result<(), CliError> {
+    let domain = args.domain.as_str();
     let id = resolve_domain(&ctx.client, domain)?;
     if !ctx.quiet {
         eprintln!("queue flush: {domain} (id {id}) …");
@@ -446,19 +455,61 @@ fn flush(ctx: &Ctx, domain: &str) -> Result<(), CliError> {
         .post(&format!("/domains/{id}/flush"), &json!({}))?;
     if ctx.json {
         print_json(&r);
-        return Ok(());
+    } else {
+        println!(
+            "flush {domain}: {} queued or deferred, {} made due now; target {}:{}{}.",
+            count(&r, "matched"),
+            count(&r, "affected"),
+            cell(&r, "target_host"),
+            cell(&r, "target_port"),
+            if r.get("probe_scheduled").and_then(Value::as_bool) == Some(true) {
+                " is down: probing it now"
+            } else {
+                ""
+            }
+        );
     }
-    println!(
-        "flush {domain}: {} queued or deferred, {} made due now; target {}:{}{}.",
-        count(&r, "matched"),
-        count(&r, "affected"),
-        cell(&r, "target_host"),
-        cell(&r, "target_port"),
-        if r.get("probe_scheduled").and_then(Value::as_bool) == Some(true) {
-            " is down: probing it now"
-        } else {
-            ""
-        }
-    );
+    if args.wait {
+        wait_until_sent(ctx, domain, id, args.timeout)?;
+    }
     Ok(())
+}
+
+/// Polls the domain's queue figures until nothing is queued, deferred or being delivered,
+/// reporting each change on standard error; an error after `timeout` seconds.
+fn wait_until_sent(ctx: &Ctx, domain: &str, id: i64, timeout: u64) -> Result<(), CliError> {
+    let started = Instant::now();
+    let mut progress = ctx.progress(format!("queue flush {domain}"), None);
+    let mut last = None;
+    loop {
+        let s = ctx.client.get(&format!("/domains/{id}/stats"), &[])?;
+        let now = (
+            count(&s, "queued"),
+            count(&s, "deferred"),
+            count(&s, "delivering"),
+        );
+        let left = now.0 + now.1 + now.2;
+        if last != Some(now) {
+            progress.status(&format!(
+                "{left} waiting ({} queued, {} deferred, {} being delivered)",
+                now.0, now.1, now.2
+            ));
+            last = Some(now);
+        }
+        let waited = started.elapsed().as_secs();
+        if left == 0 {
+            progress.finish();
+            if !ctx.json {
+                println!("{domain}: all mail sent after {waited} s.");
+            }
+            return Ok(());
+        }
+        if waited >= timeout {
+            progress.finish();
+            return Err(CliError::Other(format!(
+                "{domain}: {left} recipients still waiting after {timeout} s"
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
 }
