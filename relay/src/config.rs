@@ -72,6 +72,9 @@ pub struct RelayConfig {
     pub allow_private_targets: bool,
     /// How often each node looks for due work when nothing wakes it.
     pub poll_interval: Duration,
+    /// Longest recipient callout (`verify` policy), connection included: the sender's SMTP
+    /// session waits this long at most before the domain's fallback answers.
+    pub callout_timeout: Duration,
 }
 
 impl RelayConfig {
@@ -106,6 +109,7 @@ impl RelayConfig {
             mx_port: 25,
             allow_private_targets: false,
             poll_interval: Duration::from_millis(500),
+            callout_timeout: Duration::from_secs(5),
         }
     }
 

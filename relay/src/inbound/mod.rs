@@ -10,6 +10,7 @@
 //! `starttls`), the `Received:` header in [`received`], address syntax in [`address`].
 
 mod address;
+mod callout;
 mod command;
 mod conn;
 mod data;
@@ -22,6 +23,7 @@ mod server;
 mod session;
 mod starttls;
 
+pub use callout::Callouts;
 pub use server::Inbound;
 pub use session::handle_session;
 
@@ -43,6 +45,8 @@ pub struct IntakeContext {
     pub pool: PgPool,
     /// STARTTLS is offered only when this is set.
     pub tls: Option<tokio_rustls::TlsAcceptor>,
+    /// Callout answers of `verify` domains (`Callouts::default()` to start with none).
+    pub callouts: Callouts,
 }
 
 /// Resolves once `shutdown` is true. If the sender is gone no shutdown can come any more, so

@@ -1,19 +1,25 @@
 //! RCPT TO: the relay check. A recipient is accepted only when its domain, normalised, is an
 //! enabled relay domain (exact match: subdomains are other domains) and its local part passes
-//! the domain's recipient policy. Every form of address that asks a mail system to route
+//! the domain's recipient policy: `any` accepts every local part, `listed` only those on the
+//! domain's list (`550 5.1.1` otherwise), `verify` what the target host accepts when asked
+//! ([`super::callout`]). A domain in backup-only mode (`accept_only_when_primary_down`) gets
+//! `451 4.7.1` unless its target is known to be down, so senders keep using the primary; a
+//! target the relay has never seen fail counts as up (a backup MX that has not seen the
+//! primary fail has no reason to take its mail, as with Postfix's relay restrictions). Every form of address that asks a mail system to route
 //! further — source routes, `%` and `!` in the local part, a quoted local part holding another
 //! address, address literals — is refused outright, so no trickery turns mxspool into an open
 //! relay whatever the target host would make of it.
 
 use super::address::{self, Domain, PathError};
+use super::callout::Verdict;
 use super::mail::strip_keyword;
 use super::reply::Reply;
 use super::session::{Accepted, Session};
 use crate::domains::DomainInfo;
-use diesel::prelude::*;
 use mxspool_store::kinds::RecipientPolicy;
 use mxspool_store::names::normalize_mail_domain;
-use mxspool_store::schema::domain_recipients;
+use mxspool_store::recipients;
+use mxspool_store::targets::TargetState;
 use std::sync::Arc;
 
 /// Recipients beyond the limit before a `452` starts counting as an error (Postfix's
@@ -117,9 +123,30 @@ impl Session {
             return Reply::size_exceeded();
         }
 
-        match self.policy_allows(&domain, local_lower).await {
-            Ok(true) => {}
-            Ok(false) => {
+        let target_state = self
+            .ctx
+            .domains
+            .target_state(&domain.target_host, domain.target_port);
+        if domain.accept_only_when_primary_down && target_state != TargetState::Down {
+            tracing::info!(rcpt = %address, "backup-only domain while its primary is up");
+            return Reply::new(
+                451,
+                "4.7.1",
+                format!(
+                    "<{}>: this server is a backup MX for {} and accepts its mail only while \
+                     the primary mail server is down; deliver to the primary MX",
+                    path.raw, domain.name
+                ),
+            );
+        }
+
+        let asked = format!("{}@{}", mailbox.local.to_lowercase(), domain_name);
+        match self
+            .policy_allows(&domain, target_state, local_lower, &asked)
+            .await
+        {
+            Ok(Verdict::Accept) => {}
+            Ok(Verdict::Unknown) => {
                 tracing::info!(rcpt = %address, "unknown recipient");
                 return Reply::new(
                     550,
@@ -127,8 +154,20 @@ impl Session {
                     format!("<{}>: Recipient address rejected: User unknown", path.raw),
                 );
             }
+            Ok(Verdict::Tempfail) => {
+                tracing::info!(rcpt = %address, "recipient cannot be verified now");
+                return Reply::new(
+                    450,
+                    "4.4.3",
+                    format!(
+                        "<{}>: Recipient address rejected: unable to verify the address \
+                         with the primary mail server; try again later",
+                        path.raw
+                    ),
+                );
+            }
             Err(e) => {
-                tracing::warn!(error = %e, "cannot look up the recipient list");
+                tracing::warn!(error = %e, "cannot look up the recipient");
                 return Reply::temporary_failure();
             }
         }
@@ -141,30 +180,45 @@ impl Session {
         Reply::new(250, "2.1.5", "Ok")
     }
 
-    /// Whether the domain's recipient policy accepts this (lower-cased) local part. The
-    /// `listed` lookup is an exact match on the primary key, so recipient lists must store
-    /// their local parts lower-cased (an index-only probe, fast with any list size).
-    async fn policy_allows(&self, domain: &Arc<DomainInfo>, local: String) -> Result<bool, String> {
+    /// What the domain's recipient policy says of this (lower-cased) local part; `asked` is
+    /// the address a callout asks about. The `listed` lookup is an exact match on the primary
+    /// key (lists are stored lower-cased): an index-only probe, fast with any list size.
+    async fn policy_allows(
+        &self,
+        domain: &Arc<DomainInfo>,
+        target_state: TargetState,
+        local: String,
+        asked: &str,
+    ) -> Result<Verdict, String> {
         match domain.recipient_policy {
-            RecipientPolicy::Any => Ok(true),
-            // Callouts to the target come with their own issue; until then `verify` domains
-            // accept like `any` (Postfix without `reject_unverified_recipient`).
-            RecipientPolicy::Verify => Ok(true),
+            RecipientPolicy::Any => Ok(Verdict::Accept),
+            RecipientPolicy::Verify => {
+                self.ctx
+                    .callouts
+                    .verify(
+                        &self.ctx.config,
+                        &self.ctx.pool,
+                        domain,
+                        target_state,
+                        &local,
+                        asked,
+                    )
+                    .await
+            }
             RecipientPolicy::Listed => {
                 let pool = self.ctx.pool.clone();
                 let domain_id = domain.id;
-                tokio::task::spawn_blocking(move || {
+                let listed = tokio::task::spawn_blocking(move || {
                     let mut conn = pool.get().map_err(|e| e.to_string())?;
-                    diesel::select(diesel::dsl::exists(
-                        domain_recipients::table
-                            .filter(domain_recipients::domain_id.eq(domain_id))
-                            .filter(domain_recipients::local_part.eq(local)),
-                    ))
-                    .get_result::<bool>(&mut conn)
-                    .map_err(|e| e.to_string())
+                    recipients::is_listed(&mut conn, domain_id, &local).map_err(|e| e.to_string())
                 })
                 .await
-                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())??;
+                Ok(if listed {
+                    Verdict::Accept
+                } else {
+                    Verdict::Unknown
+                })
             }
         }
     }

@@ -58,6 +58,7 @@ impl TestEnv {
             spool,
             pool,
             tls: Some(tls),
+            callouts: Default::default(),
         });
         let owner = diesel::insert_into(accounts::table)
             .values((

@@ -9,6 +9,7 @@ mod commands;
 mod data;
 mod database;
 mod limits;
+mod policies;
 mod recipients;
 mod relay_control;
 mod tcp;

@@ -25,16 +25,6 @@ async fn listed_policy_accepts_only_listed_local_parts_whatever_their_case() {
 }
 
 #[tokio::test]
-async fn verify_policy_accepts_like_any_until_callouts_exist() {
-    let env = TestEnv::new();
-    env.domain_with("verify.example", |d| d.policy = "verify");
-    let mut s = env.session().await;
-    s.ehlo().await;
-    s.cmd("MAIL FROM:<a@outside.example>", "250").await;
-    s.cmd("RCPT TO:<whoever@verify.example>", "250 2.1.5").await;
-}
-
-#[tokio::test]
 async fn duplicate_recipient_is_accepted_but_stored_once() {
     let env = TestEnv::new();
     env.domain("relay.example");
