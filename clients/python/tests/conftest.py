@@ -89,6 +89,10 @@ def server() -> Iterator[Server]:
         "MXSPOOL_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "MXSPOOL_ALLOW_PRIVATE_TARGETS": "true",
         "MXSPOOL_BOUNCES": "log",
+        # Name lookups go to a loopback port where nothing answers, never to the outside, and
+        # the whitelist report names the address the relay really sends from here.
+        "MXSPOOL_DNS_SERVERS": f"127.0.0.1:{closed_port()}",
+        "MXSPOOL_EGRESS_IPS": "127.0.0.1",
         "RUST_LOG": "error",
     }
     proc = subprocess.Popen(

@@ -61,6 +61,10 @@ export class Server {
         MXSPOOL_ADMIN_PASSWORD: adminPassword,
         MXSPOOL_ALLOW_PRIVATE_TARGETS: 'true',
         MXSPOOL_BOUNCES: 'log',
+        // Name lookups go to a loopback port where nothing answers, never to the outside, and
+        // the whitelist report names the address the relay really sends from here.
+        MXSPOOL_DNS_SERVERS: `127.0.0.1:${await closedPort()}`,
+        MXSPOOL_EGRESS_IPS: '127.0.0.1',
         RUST_LOG: 'error',
       },
       stdio: ['ignore', 'pipe', 'inherit'],
