@@ -23,7 +23,6 @@ from mxspool_client.models import (
     CreatedApiKey,
     CreateDomain,
     DeliveryState,
-    DnsInstructions,
     DomainFlushResult,
     DomainPage,
     DomainView,
@@ -154,7 +153,7 @@ def test_a_relay_domain_comes_with_its_dns_instructions(server: Server, admin: A
     domain = add_domain(admin)
     assert domain.target_host == "127.0.0.1"
     dns = dns_instructions.sync(domain.id, client=admin)
-    assert isinstance(dns, DnsInstructions), dns
+    assert dns is not None and not isinstance(dns, Problem), dns
     assert dns.domain == domain.name
     [record] = [r for r in dns.records if r.type_ == "MX"]
     assert (record.host, record.priority, record.value, record.ttl) == ("@", 90, "mx.test", 1800)
