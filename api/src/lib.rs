@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod bootstrap;
+pub mod dns_check;
 pub mod error;
 pub mod extract;
 pub mod openapi;

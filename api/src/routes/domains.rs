@@ -1,4 +1,4 @@
-//! `/domains`: relay domains, their administrators and their DNS instructions.
+//! `/domains`: relay domains and their administrators (their DNS: [`super::dns`]).
 //!
 //! Who may do what: operators everything; a customer creates domains for itself within
 //! `max_domains` and manages what it owns; a domain administrator reads and changes the
@@ -267,37 +267,6 @@ pub struct DomainQuery {
     pub cursor: Option<String>,
 }
 
-/// One DNS record to publish.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct DnsRecord {
-    /// Record name relative to the zone: `@` is the domain itself.
-    pub host: String,
-    #[serde(rename = "type")]
-    pub record_type: String,
-    /// MX preference: the backup must have the highest number of all MX records.
-    pub priority: u16,
-    /// The mail server: the backup MX host name.
-    pub value: String,
-    pub ttl: u32,
-}
-
-/// What to publish in DNS for one relay domain.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({
-    "domain": "customer.example",
-    "records": [{"host": "@", "type": "MX", "priority": 90, "value": "backup-mx.example.net", "ttl": 1800}],
-    "zone_file_line": "customer.example. 1800 IN MX 90 backup-mx.example.net.",
-    "instructions": "Add an MX record for customer.example …"
-}))]
-pub struct DnsInstructions {
-    pub domain: String,
-    pub records: Vec<DnsRecord>,
-    /// The same record as a line for a BIND-style zone file.
-    pub zone_file_line: String,
-    /// What to do, in words.
-    pub instructions: String,
-}
-
 /// Where a normalisation error goes in the problem body.
 fn name_error(field: &str, e: names::NameError) -> ApiError {
     ApiError::field(field, e.to_string())
@@ -308,7 +277,7 @@ fn not_found(id: DomainId) -> ApiError {
 }
 
 /// The domain if the caller may see it; 404 otherwise.
-fn find_visible(
+pub(crate) fn find_visible(
     conn: &mut PgConnection,
     visibility: &DomainVisibility,
     id: DomainId,
@@ -774,49 +743,4 @@ pub async fn remove_domain_admin(
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// What to publish in DNS so that the domain uses this service as its backup MX.
-#[utoipa::path(
-    tag = "domains",
-    params(("id" = i64, Path, description = "Domain id")),
-    responses(
-        (status = 200, description = "The MX record to publish", body = DnsInstructions),
-        (status = 404, description = "No such domain, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
-)]
-#[get("/domains/{id}/dns")]
-pub async fn dns_instructions(
-    state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
-) -> Result<web::Json<DnsInstructions>, ApiError> {
-    let id = DomainId(path_id(&req, "id")?);
-    let visibility = caller.domain_visibility();
-    let domain = state
-        .db(move |conn| find_visible(conn, &visibility, id))
-        .await?;
-    let mx = state.config.hostname.clone();
-    let instructions = format!(
-        "Add an MX record for {name}: host \"@\" (the domain itself), type MX, priority \
-         {MX_PRIORITY}, mail server {mx}, TTL {MX_TTL}. Keep your primary mail server's MX record \
-         ({target}) with a lower number: the backup MX must always have the highest number \
-         (least priority) of all MX records of {name}, so senders use it only when the primary \
-         does not answer.",
-        name = domain.name,
-        target = domain.target_host,
-    );
-    Ok(web::Json(DnsInstructions {
-        zone_file_line: format!("{}. {MX_TTL} IN MX {MX_PRIORITY} {mx}.", domain.name),
-        records: vec![DnsRecord {
-            host: "@".to_owned(),
-            record_type: "MX".to_owned(),
-            priority: MX_PRIORITY,
-            value: mx,
-            ttl: MX_TTL,
-        }],
-        domain: domain.name,
-        instructions,
-    }))
 }

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod auth;
+pub mod dns;
 pub mod domains;
 pub mod health;
 pub mod queue;
@@ -33,7 +34,8 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
         .service(domains::delete_domain)
         .service(domains::add_domain_admin)
         .service(domains::remove_domain_admin)
-        .service(domains::dns_instructions)
+        .service(dns::dns_instructions)
+        .service(dns::check_dns)
         .service(queue::list_queue)
         .service(queue::bulk_action)
         .service(queue::get_message)

@@ -18,6 +18,9 @@ pub struct TestApp {
     pub db: TestDb,
     pub client: reqwest::Client,
     pub hostname: String,
+    /// The API's nameserver (unless a test configures others): a DNS server on loopback
+    /// serving an empty zone until the test calls `dns.set_zone`.
+    pub dns: mxspool_testsink::DnsServer,
 }
 
 /// A response read whole: status, headers, JSON body.
@@ -136,6 +139,10 @@ impl TestApp {
         let hostname = "backup-mx.mxspool.test".to_owned();
         let mut config = ApiConfig::new(hostname.clone(), JWT_SECRET.to_owned());
         config.workers = 1;
+        let dns = mxspool_testsink::DnsServer::start(mxspool_testsink::Zone::new())
+            .await
+            .expect("test DNS server");
+        config.dns_servers = Some(vec![dns.addr()]);
         adjust(&mut config);
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let app = Application::build(config, pool, listener).expect("build app");
@@ -150,6 +157,7 @@ impl TestApp {
                 .build()
                 .expect("client"),
             hostname,
+            dns,
         }
     }
 

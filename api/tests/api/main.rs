@@ -6,6 +6,7 @@ mod helpers;
 mod accounts;
 mod api_keys;
 mod auth;
+mod dns;
 mod domains;
 mod errors;
 mod health;
