@@ -13,3 +13,4 @@ mod health;
 mod openapi;
 mod queue;
 mod targets;
+mod webhooks;
