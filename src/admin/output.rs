@@ -139,6 +139,8 @@ pub struct Progress {
     last_draw: Option<Instant>,
     last_tenth: usize,
     drawn: bool,
+    /// The latest state on a terminal, when it came too soon after the previous to be drawn.
+    pending: Option<String>,
 }
 
 impl Progress {
@@ -151,6 +153,7 @@ impl Progress {
             last_draw: None,
             last_tenth: 0,
             drawn: false,
+            pending: None,
         }
     }
 
@@ -176,11 +179,15 @@ impl Progress {
             let due = self
                 .last_draw
                 .is_none_or(|t| t.elapsed() >= Duration::from_millis(100));
+            let line = self.line(done, note);
             if due || Some(done) == self.total {
-                let _ = write!(err, "\r\x1b[2K{}", self.line(done, note));
+                let _ = write!(err, "\r\x1b[2K{line}");
                 let _ = err.flush();
                 self.last_draw = Some(Instant::now());
                 self.drawn = true;
+                self.pending = None;
+            } else {
+                self.pending = Some(line);
             }
             return;
         }
@@ -213,8 +220,14 @@ impl Progress {
         }
     }
 
-    /// Ends the redrawn line on a terminal.
+    /// Ends the redrawn line on a terminal, showing the last state if it was not drawn yet.
     pub fn finish(&mut self) {
+        if let Some(line) = self.pending.take() {
+            if self.enabled && self.tty {
+                eprint!("\r\x1b[2K{line}");
+                self.drawn = true;
+            }
+        }
         if self.enabled && self.tty && self.drawn {
             eprintln!();
         }
