@@ -48,7 +48,7 @@ use std::time::Duration;
     Deserialize,
     utoipa::ToSchema,
 )]
-pub enum EventType {
+pub enum WebhookEventType {
     /// A target host has been down for the webhook's grace period.
     #[serde(rename = "target.down")]
     TargetDown,
@@ -70,30 +70,33 @@ pub enum EventType {
     DomainDnsError,
 }
 
-impl EventType {
-    pub const ALL: &'static [EventType] = &[
-        EventType::TargetDown,
-        EventType::TargetUp,
-        EventType::QueueThreshold,
-        EventType::MessageBounced,
-        EventType::MessageExpired,
-        EventType::DomainDnsError,
+impl WebhookEventType {
+    pub const ALL: &'static [WebhookEventType] = &[
+        WebhookEventType::TargetDown,
+        WebhookEventType::TargetUp,
+        WebhookEventType::QueueThreshold,
+        WebhookEventType::MessageBounced,
+        WebhookEventType::MessageExpired,
+        WebhookEventType::DomainDnsError,
     ];
 
     /// The name used in JSON, in the database and in the `X-Mxspool-Event` header.
     pub fn as_str(self) -> &'static str {
         match self {
-            EventType::TargetDown => "target.down",
-            EventType::TargetUp => "target.up",
-            EventType::QueueThreshold => "queue.threshold",
-            EventType::MessageBounced => "message.bounced",
-            EventType::MessageExpired => "message.expired",
-            EventType::DomainDnsError => "domain.dns_error",
+            WebhookEventType::TargetDown => "target.down",
+            WebhookEventType::TargetUp => "target.up",
+            WebhookEventType::QueueThreshold => "queue.threshold",
+            WebhookEventType::MessageBounced => "message.bounced",
+            WebhookEventType::MessageExpired => "message.expired",
+            WebhookEventType::DomainDnsError => "domain.dns_error",
         }
     }
 
-    pub fn parse(s: &str) -> Option<EventType> {
-        EventType::ALL.iter().copied().find(|e| e.as_str() == s)
+    pub fn parse(s: &str) -> Option<WebhookEventType> {
+        WebhookEventType::ALL
+            .iter()
+            .copied()
+            .find(|e| e.as_str() == s)
     }
 }
 
@@ -486,14 +489,14 @@ fn fan_out_one(conn: &mut PgConnection, event: &OutboxRow, subs: &[Subscriber]) 
         let mut data = event.data.clone();
         let mut due = Utc::now();
         if is_target_event {
-            if event.event_type == EventType::TargetUp.as_str() {
+            if event.event_type == WebhookEventType::TargetUp.as_str() {
                 // The down was never reported to this webhook: its up is not news either.
                 let down_seconds = data["down_seconds"].as_i64().unwrap_or(0);
                 if down_seconds < grace {
                     continue;
                 }
             }
-            if event.event_type == EventType::TargetDown.as_str() {
+            if event.event_type == WebhookEventType::TargetDown.as_str() {
                 due = event.occurred_at + chrono::TimeDelta::seconds(grace);
                 data["grace_seconds"] = json!(grace);
             }
@@ -676,12 +679,12 @@ fn evaluate_one(conn: &mut PgConnection, hook: &ThresholdWebhook) -> QueryResult
             "threshold_messages": hook.queue_threshold_messages,
             "threshold_age_seconds": hook.queue_threshold_age_seconds,
         });
-        let payload = envelope(id, EventType::QueueThreshold.as_str(), now, data);
+        let payload = envelope(id, WebhookEventType::QueueThreshold.as_str(), now, data);
         diesel::insert_into(webhook_deliveries::table)
             .values((
                 webhook_deliveries::webhook_id.eq(hook.id),
                 webhook_deliveries::event_id.eq(Some(id)),
-                webhook_deliveries::event_type.eq(EventType::QueueThreshold.as_str()),
+                webhook_deliveries::event_type.eq(WebhookEventType::QueueThreshold.as_str()),
                 webhook_deliveries::payload.eq(&payload),
                 webhook_deliveries::next_attempt_at.eq(Some(now)),
             ))

@@ -15,7 +15,8 @@ use mxspool_store::accounts;
 use mxspool_store::domains::{DomainReach, DomainVisibility};
 use mxspool_store::kinds::Role;
 use mxspool_store::webhooks::{
-    self as store, ClaimedDelivery, EventType, NewWebhook, Webhook, WebhookChanges, WebhookDelivery,
+    self as store, ClaimedDelivery, NewWebhook, Webhook, WebhookChanges, WebhookDelivery,
+    WebhookEventType,
 };
 use mxspool_store::AccountId;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -42,7 +43,7 @@ pub struct WebhookView {
     pub account_id: AccountId,
     pub url: String,
     pub description: Option<String>,
-    pub events: Vec<EventType>,
+    pub events: Vec<WebhookEventType>,
     /// When set, only events about these domains are sent.
     pub domain_ids: Option<Vec<i64>>,
     pub enabled: bool,
@@ -69,7 +70,7 @@ crate::page_type!(
 /// What became of a delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum DeliveryStatus {
+pub enum WebhookDeliveryStatus {
     /// Waiting for its first or next attempt (`next_attempt_at`).
     Pending,
     /// The receiver answered 2xx.
@@ -91,14 +92,14 @@ pub enum DeliveryStatus {
     "payload": {"id": 3310, "type": "message.bounced", "created_at": "2026-11-28T10:00:00Z",
                 "data": {"recipient": "bob@example.com"}}
 }))]
-pub struct DeliveryView {
+pub struct WebhookDeliveryView {
     pub id: i64,
     pub webhook_id: i64,
     /// The event's id (the payload's `id`): the same for every webhook that got the event.
     pub event_id: Option<i64>,
     /// `target.down`, …, or `ping` for test deliveries.
     pub event_type: String,
-    pub status: DeliveryStatus,
+    pub status: WebhookDeliveryStatus,
     /// Attempts made so far.
     pub attempts: i32,
     /// When the next attempt is due (pending deliveries only).
@@ -117,8 +118,8 @@ pub struct DeliveryView {
 
 crate::page_type!(
     /// One page of deliveries, newest first.
-    DeliveryPage,
-    DeliveryView
+    WebhookDeliveryPage,
+    WebhookDeliveryView
 );
 
 /// A new webhook.
@@ -137,7 +138,7 @@ pub struct CreateWebhook {
     pub description: Option<String>,
     /// The event types to send (at least one).
     #[validate(length(min = 1, message = "name at least one event type"))]
-    pub events: Vec<EventType>,
+    pub events: Vec<WebhookEventType>,
     /// Only events about these domains (which the account must be able to see).
     #[validate(length(
         min = 1,
@@ -167,7 +168,7 @@ pub struct UpdateWebhook {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, nullable)]
     pub description: Option<Option<String>>,
-    pub events: Option<Vec<EventType>>,
+    pub events: Option<Vec<WebhookEventType>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<Vec<i64>>, nullable)]
     pub domain_ids: Option<Option<Vec<i64>>>,
@@ -213,7 +214,7 @@ fn view(w: &Webhook, secret: Option<String>) -> WebhookView {
         events: w
             .events
             .iter()
-            .filter_map(|e| EventType::parse(e))
+            .filter_map(|e| WebhookEventType::parse(e))
             .collect(),
         domain_ids: w.domain_ids.clone(),
         enabled: w.enabled,
@@ -226,14 +227,14 @@ fn view(w: &Webhook, secret: Option<String>) -> WebhookView {
     }
 }
 
-fn delivery_view(d: WebhookDelivery) -> DeliveryView {
+fn delivery_view(d: WebhookDelivery) -> WebhookDeliveryView {
     let status = match d.status.as_str() {
-        "succeeded" => DeliveryStatus::Succeeded,
-        "failed" => DeliveryStatus::Failed,
-        "cancelled" => DeliveryStatus::Cancelled,
-        _ => DeliveryStatus::Pending,
+        "succeeded" => WebhookDeliveryStatus::Succeeded,
+        "failed" => WebhookDeliveryStatus::Failed,
+        "cancelled" => WebhookDeliveryStatus::Cancelled,
+        _ => WebhookDeliveryStatus::Pending,
     };
-    DeliveryView {
+    WebhookDeliveryView {
         id: d.id,
         webhook_id: d.webhook_id,
         event_id: d.event_id,
@@ -242,7 +243,7 @@ fn delivery_view(d: WebhookDelivery) -> DeliveryView {
         attempts: d.attempts,
         next_attempt_at: d
             .next_attempt_at
-            .filter(|_| status == DeliveryStatus::Pending),
+            .filter(|_| status == WebhookDeliveryStatus::Pending),
         last_attempt_at: d.last_attempt_at,
         last_status_code: d.last_status_code,
         last_response: d.last_response,
@@ -257,7 +258,7 @@ fn owner_filter(caller: &Caller) -> Option<AccountId> {
     (!caller.is_admin()).then_some(caller.id())
 }
 
-fn event_names(events: &[EventType]) -> Vec<String> {
+fn event_names(events: &[WebhookEventType]) -> Vec<String> {
     let mut names: Vec<String> = events.iter().map(|e| e.as_str().to_owned()).collect();
     names.sort();
     names.dedup();
@@ -289,7 +290,7 @@ fn check_whole(
 ) -> Result<(), ApiError> {
     if events
         .iter()
-        .any(|e| e == EventType::QueueThreshold.as_str())
+        .any(|e| e == WebhookEventType::QueueThreshold.as_str())
         && threshold_messages.is_none()
         && threshold_age.is_none()
     {
@@ -596,7 +597,7 @@ pub async fn delete_webhook(
     tag = "webhooks",
     params(("id" = i64, Path, description = "Webhook id"), WebhookQuery),
     responses(
-        (status = 200, description = "One page of deliveries", body = DeliveryPage),
+        (status = 200, description = "One page of deliveries", body = WebhookDeliveryPage),
         (status = 404, description = "No such webhook, or not the caller's", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -607,7 +608,7 @@ pub async fn list_deliveries(
     caller: Caller,
     req: HttpRequest,
     query: ValidQuery<WebhookQuery>,
-) -> Result<web::Json<DeliveryPage>, ApiError> {
+) -> Result<web::Json<WebhookDeliveryPage>, ApiError> {
     caller.require_unrestricted()?;
     let id = path_id(&req, "id")?;
     let page = PageRequest::new(query.0.limit, query.0.cursor.as_deref())?;
@@ -621,7 +622,7 @@ pub async fn list_deliveries(
             Ok((rows.into_iter().map(delivery_view).collect(), next))
         })
         .await?;
-    Ok(web::Json(DeliveryPage { items, next_cursor }))
+    Ok(web::Json(WebhookDeliveryPage { items, next_cursor }))
 }
 
 /// Send a delivery again: it becomes due now with a fresh attempt budget, whatever its status.
@@ -632,7 +633,7 @@ pub async fn list_deliveries(
         ("delivery_id" = i64, Path, description = "Delivery id"),
     ),
     responses(
-        (status = 202, description = "Queued for sending", body = DeliveryView),
+        (status = 202, description = "Queued for sending", body = WebhookDeliveryView),
         (status = 404, description = "No such webhook or delivery", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -667,7 +668,7 @@ pub async fn resend_delivery(
     tag = "webhooks",
     params(("id" = i64, Path, description = "Webhook id")),
     responses(
-        (status = 200, description = "The ping's delivery: `succeeded` or `failed` with the reason", body = DeliveryView),
+        (status = 200, description = "The ping's delivery: `succeeded` or `failed` with the reason", body = WebhookDeliveryView),
         (status = 404, description = "No such webhook, or not the caller's", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -677,7 +678,7 @@ pub async fn test_webhook(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-) -> Result<web::Json<DeliveryView>, ApiError> {
+) -> Result<web::Json<WebhookDeliveryView>, ApiError> {
     caller.require_unrestricted()?;
     let id = path_id(&req, "id")?;
     let owner = owner_filter(&caller);

@@ -4,7 +4,7 @@
 
 use super::sender::{self, Outgoing};
 use super::WebhookConfig;
-use mxspool_store::webhooks::{self as store, AttemptResult, ClaimedDelivery, EventType};
+use mxspool_store::webhooks::{self as store, AttemptResult, ClaimedDelivery, WebhookEventType};
 use mxspool_store::{PgConnection, PgPool};
 use std::time::Instant;
 
@@ -74,7 +74,7 @@ impl Dispatcher {
     /// Sends one claimed delivery and records the outcome.
     async fn deliver(&self, claimed: ClaimedDelivery) {
         let id = claimed.delivery.id;
-        if claimed.delivery.event_type == EventType::TargetDown.as_str() {
+        if claimed.delivery.event_type == WebhookEventType::TargetDown.as_str() {
             let data = &claimed.delivery.payload["data"];
             let host = data["host"].as_str().unwrap_or_default().to_owned();
             let port = data["port"]
