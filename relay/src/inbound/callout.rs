@@ -9,7 +9,8 @@
 //! `verify_invalid_ttl_seconds`. Answers are kept in `recipient_callouts`, shared by every
 //! relay node, with a short in-process cache in front. A 4xx reply, a failure to connect or a
 //! callout that takes longer than `callout_timeout` decides nothing and is not stored; then
-//! the latest stored answer stands in, however old, and without one the domain's
+//! the latest stored answer stands in even expired (answers are kept 30 days past expiry,
+//! see [`crate::domains::STALE_CALLOUTS_KEPT`]), and without one the domain's
 //! `verify_fallback` answers (accept, or `450 4.4.3`).
 //!
 //! No connection is tried while the target is known down (its state in `targets`, see
@@ -17,6 +18,9 @@
 //! callout to it failed, so a dead target costs each RCPT nothing instead of a timeout.
 //!
 //! The callout goes without STARTTLS: it carries no message, only the address asked about.
+//!
+//! Backup-only domains use the same connection code to check, at RCPT time, whether their
+//! primary answers at all ([`Callouts::primary_is_down`]).
 
 use crate::config::RelayConfig;
 use crate::domains::DomainInfo;
@@ -41,6 +45,10 @@ use tokio::net::TcpStream;
 const MEMORY_TTL: Duration = Duration::from_secs(60);
 /// Answers kept in memory; beyond it expired ones are dropped, then all.
 const MEMORY_CAPACITY: usize = 100_000;
+/// A primary found up by a backup-only check is not checked again for this long.
+pub const PRIMARY_RECHECK: Duration = Duration::from_secs(30);
+/// A primary found down is taken as down this long, until the domain table shows its state.
+const DOWN_UNTIL_RELOADED: Duration = Duration::from_secs(2);
 /// After a callout could not reach a target, how long RCPTs do not try again.
 pub const UNREACHABLE_PAUSE: Duration = Duration::from_secs(15);
 /// Longest reply line read from a target, and most lines of one reply.
@@ -80,6 +88,8 @@ pub struct Callouts {
     memory: Mutex<HashMap<(DomainId, String), Remembered>>,
     /// Targets a callout failed to reach, and until when they are left alone.
     unreachable: Mutex<HashMap<(String, i32), Instant>>,
+    /// Primaries of backup-only domains checked at RCPT time: when, and whether found down.
+    primaries: Mutex<HashMap<(String, i32), (Instant, bool)>>,
     resolver: OnceLock<Option<TokioResolver>>,
 }
 
@@ -224,13 +234,21 @@ impl Callouts {
 
     /// One callout, unbounded in time (the caller bounds it).
     async fn ask(&self, config: &RelayConfig, host: &str, port: i32, address: &str) -> Asked {
-        let Ok(port) = u16::try_from(port) else {
-            return Asked::Failed(format!("bad target port {port}"));
-        };
-        let ips = match self.addresses(config, host).await {
-            Ok(ips) => ips,
-            Err(e) => return Asked::Failed(e),
-        };
+        match self.connect(config, host, port).await {
+            Ok(stream) => converse(stream, &config.hostname, address).await,
+            Err(e) => Asked::Failed(e),
+        }
+    }
+
+    /// A connection to the first address of the target that takes one.
+    async fn connect(
+        &self,
+        config: &RelayConfig,
+        host: &str,
+        port: i32,
+    ) -> Result<TcpStream, String> {
+        let port = u16::try_from(port).map_err(|_| format!("bad target port {port}"))?;
+        let ips = self.addresses(config, host).await?;
         let mut last = format!("{host} has no usable address");
         for ip in ips {
             if let Err(e) = check_target_address(ip, config.allow_private_targets) {
@@ -238,11 +256,87 @@ impl Callouts {
                 continue;
             }
             match TcpStream::connect(SocketAddr::new(ip, port)).await {
-                Ok(stream) => return converse(stream, &config.hostname, address).await,
+                Ok(stream) => return Ok(stream),
                 Err(e) => last = format!("cannot connect to {ip} port {port}: {e}"),
             }
         }
-        Asked::Failed(last)
+        Err(last)
+    }
+
+    /// Backup-only domains: whether the primary is down, so the backup may take its mail.
+    ///
+    /// Known down (`targets`) answers at once. Otherwise the primary is checked now — a
+    /// sender at the backup MX is itself a sign that the primary may not answer, and nothing
+    /// else watches a target that has no mail queued. Connected with a 2xx greeting within
+    /// `callout_timeout`: up, and not checked again for [`PRIMARY_RECHECK`]. Otherwise it is
+    /// marked down through the health tracking ([`mxspool_store::targets::mark_down`]), whose
+    /// prober then watches it and marks it up again when it answers.
+    pub(crate) async fn primary_is_down(
+        &self,
+        config: &RelayConfig,
+        pool: &PgPool,
+        domain: &DomainInfo,
+        state: TargetState,
+    ) -> bool {
+        if state == TargetState::Down {
+            return true;
+        }
+        let target = (domain.target_host.clone(), domain.target_port);
+        {
+            let mut checked = self.primaries.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(&(at, down)) = checked.get(&target) {
+                let valid_for = if down {
+                    DOWN_UNTIL_RELOADED
+                } else {
+                    PRIMARY_RECHECK
+                };
+                if at.elapsed() < valid_for {
+                    return down;
+                }
+            }
+            // Concurrent RCPTs take the primary as up while this one checks.
+            checked.insert(target.clone(), (Instant::now(), false));
+        }
+        let checked = tokio::time::timeout(config.callout_timeout, async {
+            let stream = self.connect(config, &target.0, target.1).await?;
+            let (read, mut write) = stream.into_split();
+            let mut read = BufReader::new(read);
+            match read_reply(&mut read).await? {
+                (code, _) if (200..300).contains(&code) => {
+                    let _ = write.write_all(b"QUIT\r\n").await;
+                    Ok(())
+                }
+                (_, line) => Err(format!("greeting: {line}")),
+            }
+        })
+        .await
+        .unwrap_or_else(|_| Err(format!("no greeting within {:?}", config.callout_timeout)));
+        let down = checked.is_err();
+        self.primaries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(target.clone(), (Instant::now(), down));
+        if let Err(why) = checked {
+            tracing::warn!(target = %target.0, port = target.1, error = %why, "the primary of a backup-only domain does not answer");
+            let pool = pool.clone();
+            let probe_initial = config.probe_initial;
+            let marked = tokio::task::spawn_blocking(move || {
+                let mut conn = pool.get().map_err(|e| e.to_string())?;
+                mxspool_store::targets::mark_down(
+                    &mut conn,
+                    &target.0,
+                    target.1,
+                    &why,
+                    probe_initial,
+                )
+                .map_err(|e| e.to_string())
+            })
+            .await;
+            if let Ok(Err(e)) | Err(e) = marked.map_err(|e| e.to_string()) {
+                tracing::warn!(error = %e, "cannot mark the target down");
+            }
+        }
+        down
     }
 
     async fn addresses(&self, config: &RelayConfig, host: &str) -> Result<Vec<IpAddr>, String> {

@@ -3,9 +3,9 @@
 //! the domain's recipient policy: `any` accepts every local part, `listed` only those on the
 //! domain's list (`550 5.1.1` otherwise), `verify` what the target host accepts when asked
 //! ([`super::callout`]). A domain in backup-only mode (`accept_only_when_primary_down`) gets
-//! `451 4.7.1` unless its target is known to be down, so senders keep using the primary; a
-//! target the relay has never seen fail counts as up (a backup MX that has not seen the
-//! primary fail has no reason to take its mail, as with Postfix's relay restrictions). Every form of address that asks a mail system to route
+//! `451 4.7.1` while its target is up, so senders keep using the primary: a target known down
+//! (health tracking) lets mail in at once, any other is checked then (connect and greeting,
+//! see [`super::callout::Callouts::primary_is_down`]) and counts as up only if it answers. Every form of address that asks a mail system to route
 //! further — source routes, `%` and `!` in the local part, a quoted local part holding another
 //! address, address literals — is refused outright, so no trickery turns mxspool into an open
 //! relay whatever the target host would make of it.
@@ -127,7 +127,13 @@ impl Session {
             .ctx
             .domains
             .target_state(&domain.target_host, domain.target_port);
-        if domain.accept_only_when_primary_down && target_state != TargetState::Down {
+        if domain.accept_only_when_primary_down
+            && !self
+                .ctx
+                .callouts
+                .primary_is_down(&self.ctx.config, &self.ctx.pool, &domain, target_state)
+                .await
+        {
             tracing::info!(rcpt = %address, "backup-only domain while its primary is up");
             return Reply::new(
                 451,

@@ -301,27 +301,30 @@ fn backup_only(env: &TestEnv, domain: i64) {
 
 #[tokio::test]
 async fn a_backup_only_domain_is_refused_while_its_primary_is_up_and_accepted_while_down() {
+    let sink = SinkServer::start().await.expect("sink");
+    let port = sink.port();
     let env = env();
-    let id = domain_at(&env, "backup.example", "any", 2525);
+    let id = domain_at(&env, "backup.example", "any", port);
     backup_only(&env, id);
     let mut s = transaction(&env).await;
-    // Never seen failing: the primary counts as up.
+    // Never seen failing: checked now, it answers, so it is up.
     s.cmd(
         "RCPT TO:<alice@backup.example>",
         "451 4.7.1 <alice@backup.example>: this server is a backup MX for backup.example",
     )
     .await;
-    mark_up(&env, 2525);
-    refresh(&env);
-    s.cmd("RCPT TO:<alice@backup.example>", "451 4.7.1").await;
-    mark_down(&env, 2525);
+    assert_eq!(sink.connections(), 1, "the primary was checked");
+    assert_eq!(sink.transactions(), 0, "a check sends no mail");
+    s.cmd("RCPT TO:<bob@backup.example>", "451 4.7.1").await;
+    assert_eq!(sink.connections(), 1, "and not checked again at once");
+    mark_down(&env, port);
     refresh(&env);
     s.cmd("RCPT TO:<alice@backup.example>", "250 2.1.5").await;
     s.data(&message("while down"), "250 2.0.0").await;
     assert_eq!(env.message_count(), 1);
     // Other domains on the same target are not affected.
-    domain_at(&env, "normal.example", "any", 2525);
-    mark_up(&env, 2525);
+    domain_at(&env, "normal.example", "any", port);
+    mark_up(&env, port);
     refresh(&env);
     let mut s = transaction(&env).await;
     s.cmd("RCPT TO:<alice@backup.example>", "451 4.7.1").await;
@@ -329,9 +332,32 @@ async fn a_backup_only_domain_is_refused_while_its_primary_is_up_and_accepted_wh
 }
 
 #[tokio::test]
-async fn a_change_of_the_primary_state_reaches_rcpt_within_a_second() {
+async fn a_backup_only_domain_whose_primary_does_not_answer_is_accepted_and_the_primary_marked_down(
+) {
+    let sink = SinkServer::start().await.expect("sink");
+    let port = sink.port();
+    sink.stop();
+    drop(sink);
     let env = env();
-    let id = domain_at(&env, "backup.example", "any", 2525);
+    let id = domain_at(&env, "backup.example", "any", port);
+    backup_only(&env, id);
+    let mut s = transaction(&env).await;
+    s.cmd("RCPT TO:<alice@backup.example>", "250 2.1.5").await;
+    s.cmd("RCPT TO:<bob@backup.example>", "250 2.1.5").await;
+    let target = targets::find(&mut env.db.connect(), "127.0.0.1", i32::from(port))
+        .expect("read the target")
+        .expect("the target is known now");
+    assert_eq!(target.state, targets::TargetState::Down);
+    s.data(&message("primary gone"), "250 2.0.0").await;
+    assert_eq!(env.only_message().recipients.len(), 2);
+}
+
+#[tokio::test]
+async fn a_change_of_the_primary_state_reaches_rcpt_within_a_second() {
+    let sink = SinkServer::start().await.expect("sink");
+    let port = sink.port();
+    let env = env();
+    let id = domain_at(&env, "backup.example", "any", port);
     backup_only(&env, id);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let watcher = tokio::spawn(env.ctx.domains.clone().watch(env.ctx.pool.clone(), stopped));
@@ -354,10 +380,10 @@ async fn a_change_of_the_primary_state_reaches_rcpt_within_a_second() {
     }
 
     assert_eq!(answer(&env).await, 451);
-    mark_down(&env, 2525);
+    mark_down(&env, port);
     let took = wait_for(&env, 250).await;
     assert!(took < Duration::from_millis(1500), "took {took:?}");
-    mark_up(&env, 2525);
+    mark_up(&env, port);
     let took = wait_for(&env, 451).await;
     assert!(took < Duration::from_millis(1500), "took {took:?}");
     let _ = stop.send(true);
@@ -373,7 +399,7 @@ async fn a_backup_only_verify_domain_answers_from_its_cache_while_the_primary_is
     let mut s = transaction(&env).await;
     s.cmd("RCPT TO:<alice@both.example>", "451 4.7.1").await;
     assert_eq!(
-        sink.connections(),
+        sink.transactions(),
         0,
         "no callout while the primary takes its own mail"
     );
@@ -382,5 +408,5 @@ async fn a_backup_only_verify_domain_answers_from_its_cache_while_the_primary_is
     refresh(&env);
     s.cmd("RCPT TO:<alice@both.example>", "250 2.1.5").await;
     s.cmd("RCPT TO:<bob@both.example>", "450 4.4.3").await;
-    assert_eq!(sink.connections(), 0);
+    assert_eq!(sink.transactions(), 0);
 }
