@@ -834,6 +834,7 @@ fn queue_commands_act_on_mail_waiting_for_a_down_target() {
         flushed.stderr,
         format!("queue flush: down.test (id {domain_id}) …\n")
     );
+    wait_for_queue(&s, &[], settled(4));
     let human = s
         .cli(&["queue", "flush", &domain_id.to_string(), "-q"])
         .ok();
@@ -846,6 +847,7 @@ fn queue_commands_act_on_mail_waiting_for_a_down_target() {
     assert_eq!(human.stderr, "");
     let stats = s.cli(&["domains", "show", "down.test"]).ok();
     assert!(stats.stdout.contains("0 held"), "{stats:#?}");
+    wait_for_queue(&s, &[], settled(4));
 
     // Delete one message by id (a missing one is reported and fails the run), then the rest
     // by filter.
