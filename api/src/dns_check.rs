@@ -51,6 +51,7 @@ pub const MAX_GOOD_TTL: u32 = 86_400;
 /// What happened to one DNS query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = DnsLookup)]
 pub enum Lookup {
     /// The name exists and has records of the asked type.
     Ok,
@@ -90,6 +91,7 @@ impl Lookup {
 /// The outcome of a single named check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = DnsCheckStatus)]
 pub enum CheckStatus {
     Ok,
     Warning,
@@ -102,6 +104,7 @@ pub enum CheckStatus {
 /// The stable machine names of the checks, in the order they are reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = DnsCheckName)]
 pub enum CheckName {
     /// The domain has MX records (and no null MX).
     MxRecordsPresent,
@@ -125,7 +128,7 @@ pub enum CheckName {
 
 /// One named check: its outcome and a sentence saying what was found and what to do.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({
+#[schema(as = DnsCheckItem, example = json!({
     "name": "backup_least_priority", "status": "error",
     "message": "backup-mx.example.net has preference 10, the same as mail.customer.example: senders then pick either at random, so the backup receives mail while the primary is up. Give the backup a higher number (90)."
 }))]
@@ -137,6 +140,7 @@ pub struct Check {
 
 /// One published MX record and what its host name resolves to.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = DnsMxHost)]
 pub struct MxHost {
     pub preference: u16,
     /// Lower case, no trailing dot; `.` in a null MX.
@@ -154,6 +158,7 @@ pub struct MxHost {
 
 /// A host name (or IP address) and what it resolves to.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = DnsHost)]
 pub struct HostAddresses {
     pub host: String,
     /// `ok` for an IP address given literally.
@@ -179,7 +184,7 @@ pub struct HostAddresses {
     "target": {"host": "mail.customer.example", "lookup": "ok", "addresses": ["198.51.100.20"]},
     "own_addresses": ["203.0.113.5"],
     "checks": [
-        {"name": "mx_records_present", "status": "ok", "message": "customer.example has 2 MX records."},
+        {"name": "mx_records_present", "status": "ok", "message": "customer.example has 2 MX record(s)."},
         {"name": "backup_listed", "status": "ok", "message": "backup-mx.example.net is an MX of customer.example (preference 90)."},
         {"name": "backup_least_priority", "status": "ok", "message": "The backup MX has the highest number (90): senders use it only when every other MX fails."},
         {"name": "primary_listed", "status": "ok", "message": "The target host mail.customer.example is an MX with preference 10, lower than the backup's 90."},

@@ -44,24 +44,42 @@ pub struct DnsRecord {
 }
 
 /// What to publish in DNS for one relay domain.
+struct DnsInstructions {
+    domain: String,
+    records: Vec<DnsRecord>,
+    zone_file_line: String,
+    instructions: String,
+}
+
+/// What to publish in DNS for one relay domain (step 2 of the customer's three steps), and
+/// the live check of what DNS says now. `check.status` is the verdict: `ok` when the MX
+/// record is published right, otherwise each `check.checks` entry that is not `ok` says what
+/// is wrong and what to change.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
     "domain": "customer.example",
     "records": [{"host": "@", "type": "MX", "priority": 90, "value": "backup-mx.example.net", "ttl": 1800}],
     "zone_file_line": "customer.example. 1800 IN MX 90 backup-mx.example.net.",
-    "instructions": "Add an MX record for customer.example …"
+    "instructions": "Add an MX record for customer.example: host \"@\" (the domain itself), type MX, priority 90, mail server backup-mx.example.net, TTL 1800. …",
+    "check": {
+        "status": "error", "checked_at": "2026-11-28T10:05:00Z", "domain": "customer.example",
+        "backup_host": "backup-mx.example.net", "lookup": "ok", "null_mx": false, "ttl": 3600,
+        "mx": [{"preference": 10, "exchange": "mail.customer.example", "is_backup": false, "lookup": "ok", "addresses": ["198.51.100.20"], "cname": null}],
+        "target": {"host": "mail.customer.example", "lookup": "ok", "addresses": ["198.51.100.20"]},
+        "own_addresses": ["203.0.113.5"],
+        "checks": [
+            {"name": "mx_records_present", "status": "ok", "message": "customer.example has 1 MX record(s)."},
+            {"name": "backup_listed", "status": "error", "message": "backup-mx.example.net is not among the MX records of customer.example, so senders never use the backup. Add: customer.example. 1800 IN MX 90 backup-mx.example.net."},
+            {"name": "backup_least_priority", "status": "skipped", "message": "Not checked: the backup MX is not listed."},
+            {"name": "primary_listed", "status": "ok", "message": "The target host mail.customer.example is an MX with preference 10."},
+            {"name": "target_resolves", "status": "ok", "message": "The target host mail.customer.example resolves to 198.51.100.20."},
+            {"name": "no_loop", "status": "ok", "message": "The target host is not this backup MX (203.0.113.5)."},
+            {"name": "mx_hosts_resolve", "status": "ok", "message": "Every MX host has an address."},
+            {"name": "mx_hosts_not_cname", "status": "ok", "message": "No MX host is an alias (CNAME)."},
+            {"name": "mx_ttl", "status": "ok", "message": "The MX records have a TTL of 3600 s (1800 s recommended)."}
+        ]
+    }
 }))]
-pub struct DnsInstructions {
-    pub domain: String,
-    pub records: Vec<DnsRecord>,
-    /// The same record as a line for a BIND-style zone file.
-    pub zone_file_line: String,
-    /// What to do, in words.
-    pub instructions: String,
-}
-
-/// The instructions and the live check of what DNS says now.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct DnsReport {
     pub domain: String,
     pub records: Vec<DnsRecord>,
@@ -161,7 +179,7 @@ async fn check_now(
     responses(
         (status = 200, description = "The MX record to publish and the live check", body = DnsReport),
         (status = 404, description = "No such domain, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Too many DNS checks running, or no usable resolver configuration", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many DNS checks running, no usable resolver configuration, or the database unreachable; retry", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -184,7 +202,7 @@ pub async fn dns_instructions(
     responses(
         (status = 200, description = "The MX record to publish and the live check", body = DnsReport),
         (status = 404, description = "No such domain, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Too many DNS checks running, or no usable resolver configuration", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many DNS checks running, no usable resolver configuration, or the database unreachable; retry", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
