@@ -87,7 +87,7 @@ impl Dispatcher {
                 .map(|t| t.with_timezone(&chrono::Utc));
             let still_down = match since {
                 Some(since) => self
-                    .db(move |conn| Ok(store::still_down_since(conn, &host, port, since)?))
+                    .db(move |conn| store::still_down_since(conn, &host, port, since))
                     .await
                     .unwrap_or(true),
                 None => true,
@@ -95,7 +95,7 @@ impl Dispatcher {
             if !still_down {
                 let reason = "the target came back up within the grace period";
                 if let Err(e) = self
-                    .db(move |conn| Ok(store::cancel(conn, id, reason).map(drop)?))
+                    .db(move |conn| store::cancel(conn, id, reason).map(drop))
                     .await
                 {
                     tracing::warn!(delivery = id, error = %e, "cancelling a webhook delivery");
@@ -110,7 +110,7 @@ impl Dispatcher {
                 attempts = claimed.delivery.attempts, %error, "webhook delivery failed");
         }
         if let Err(e) = self
-            .db(move |conn| Ok(store::record_attempt(conn, id, &result, retry_in).map(drop)?))
+            .db(move |conn| store::record_attempt(conn, id, &result, retry_in).map(drop))
             .await
         {
             tracing::warn!(delivery = id, error = %e, "recording a webhook attempt");
