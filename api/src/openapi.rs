@@ -35,6 +35,7 @@ or an API key from `/api/v1/api-keys`. Errors are `application/problem+json` (RF
         (name = "accounts", description = "Operators, customers with plan limits, and domain administrators"),
         (name = "api-keys", description = "Credentials for automation scripts"),
         (name = "domains", description = "Relay domains: the domains this service is backup MX for"),
+        (name = "recipients", description = "Recipient lists of relay domains with the `listed` policy: the only local parts the relay accepts for them"),
         (name = "queue", description = "Mail waiting for delivery, per recipient: list, inspect, retry, hold, release, delete, bulk commands by filter; per-domain flush and statistics"),
         (name = "targets", description = "Health of the target hosts mail is relayed to, and their up/down timeline"),
         (name = "webhooks", description = "HTTP callbacks for operational events (target down/up, queue thresholds, bounced and expired mail, DNS errors), signed with HMAC-SHA256, retried with back-off, logged, re-sendable and testable"),

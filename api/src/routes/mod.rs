@@ -8,6 +8,7 @@ pub mod dns;
 pub mod domains;
 pub mod health;
 pub mod queue;
+pub mod recipients;
 pub mod targets;
 pub mod webhooks;
 
@@ -36,6 +37,11 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
         .service(domains::remove_domain_admin)
         .service(dns::dns_instructions)
         .service(dns::check_dns)
+        .service(
+            utoipa_actix_web::scope::scope("/domains/{id}/recipients")
+                .app_data(crate::extract::JsonLimit(recipients::BULK_JSON_LIMIT))
+                .configure(recipients::configure),
+        )
         .service(queue::list_queue)
         .service(queue::bulk_action)
         .service(queue::get_message)

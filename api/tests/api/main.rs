@@ -12,5 +12,6 @@ mod errors;
 mod health;
 mod openapi;
 mod queue;
+mod recipients;
 mod targets;
 mod webhooks;

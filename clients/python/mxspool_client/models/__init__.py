@@ -8,12 +8,20 @@ from .attempt_outcome import AttemptOutcome
 from .create_account import CreateAccount
 from .create_api_key import CreateApiKey
 from .create_domain import CreateDomain
+from .create_webhook import CreateWebhook
 from .created_api_key import CreatedApiKey
 from .delivery_attempt_view import DeliveryAttemptView
 from .delivery_state import DeliveryState
+from .dns_check import DnsCheck
+from .dns_check_item import DnsCheckItem
+from .dns_check_name import DnsCheckName
+from .dns_check_status import DnsCheckStatus
 from .dns_check_summary import DnsCheckSummary
-from .dns_instructions import DnsInstructions
+from .dns_host import DnsHost
+from .dns_lookup import DnsLookup
+from .dns_mx_host import DnsMxHost
 from .dns_record import DnsRecord
+from .dns_report import DnsReport
 from .dns_status import DnsStatus
 from .domain_flush_result import DomainFlushResult
 from .domain_page import DomainPage
@@ -47,7 +55,14 @@ from .tls_policy import TlsPolicy
 from .token_response import TokenResponse
 from .update_account import UpdateAccount
 from .update_domain import UpdateDomain
+from .update_webhook import UpdateWebhook
 from .verify_fallback import VerifyFallback
+from .webhook_delivery_page import WebhookDeliveryPage
+from .webhook_delivery_status import WebhookDeliveryStatus
+from .webhook_delivery_view import WebhookDeliveryView
+from .webhook_event_type import WebhookEventType
+from .webhook_page import WebhookPage
+from .webhook_view import WebhookView
 
 __all__ = (
     "AccountPage",
@@ -59,11 +74,19 @@ __all__ = (
     "CreateApiKey",
     "CreatedApiKey",
     "CreateDomain",
+    "CreateWebhook",
     "DeliveryAttemptView",
     "DeliveryState",
+    "DnsCheck",
+    "DnsCheckItem",
+    "DnsCheckName",
+    "DnsCheckStatus",
     "DnsCheckSummary",
-    "DnsInstructions",
+    "DnsHost",
+    "DnsLookup",
+    "DnsMxHost",
     "DnsRecord",
+    "DnsReport",
     "DnsStatus",
     "DomainFlushResult",
     "DomainPage",
@@ -97,5 +120,12 @@ __all__ = (
     "TokenResponse",
     "UpdateAccount",
     "UpdateDomain",
+    "UpdateWebhook",
     "VerifyFallback",
+    "WebhookDeliveryPage",
+    "WebhookDeliveryStatus",
+    "WebhookDeliveryView",
+    "WebhookEventType",
+    "WebhookPage",
+    "WebhookView",
 )

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AddDomainAdminData, AddDomainAdminErrors, AddDomainAdminResponses, BulkActionData, BulkActionErrors, BulkActionResponses, CreateAccountData, CreateAccountErrors, CreateAccountResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateDomainData, CreateDomainErrors, CreateDomainResponses, DeleteAccountData, DeleteAccountErrors, DeleteAccountResponses, DeleteApiKeyData, DeleteApiKeyErrors, DeleteApiKeyResponses, DeleteDomainData, DeleteDomainErrors, DeleteDomainResponses, DeleteMessageData, DeleteMessageErrors, DeleteMessageResponses, DnsInstructionsData, DnsInstructionsErrors, DnsInstructionsResponses, DomainStatsData, DomainStatsErrors, DomainStatsResponses, FlushDomainData, FlushDomainErrors, FlushDomainResponses, GetAccountData, GetAccountErrors, GetAccountResponses, GetDomainData, GetDomainErrors, GetDomainResponses, GetMessageData, GetMessageErrors, GetMessageResponses, HealthzData, HealthzErrors, HealthzResponses, HoldMessageData, HoldMessageErrors, HoldMessageResponses, ListAccountsData, ListAccountsErrors, ListAccountsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListDomainsData, ListDomainsErrors, ListDomainsResponses, ListQueueData, ListQueueErrors, ListQueueResponses, ListTargetsData, ListTargetsErrors, ListTargetsResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, MeData, MeErrors, MeResponses, ReadyzData, ReadyzErrors, ReadyzResponses, RefreshData, RefreshErrors, RefreshResponses, ReleaseMessageData, ReleaseMessageErrors, ReleaseMessageResponses, RemoveDomainAdminData, RemoveDomainAdminErrors, RemoveDomainAdminResponses, RetryMessageData, RetryMessageErrors, RetryMessageResponses, TargetEventsData, TargetEventsErrors, TargetEventsResponses, UpdateAccountData, UpdateAccountErrors, UpdateAccountResponses, UpdateDomainData, UpdateDomainErrors, UpdateDomainResponses } from './types.gen.js';
+import type { AddDomainAdminData, AddDomainAdminErrors, AddDomainAdminResponses, BulkActionData, BulkActionErrors, BulkActionResponses, CheckDnsData, CheckDnsErrors, CheckDnsResponses, CreateAccountData, CreateAccountErrors, CreateAccountResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateDomainData, CreateDomainErrors, CreateDomainResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteAccountData, DeleteAccountErrors, DeleteAccountResponses, DeleteApiKeyData, DeleteApiKeyErrors, DeleteApiKeyResponses, DeleteDomainData, DeleteDomainErrors, DeleteDomainResponses, DeleteMessageData, DeleteMessageErrors, DeleteMessageResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, DnsInstructionsData, DnsInstructionsErrors, DnsInstructionsResponses, DomainStatsData, DomainStatsErrors, DomainStatsResponses, FlushDomainData, FlushDomainErrors, FlushDomainResponses, GetAccountData, GetAccountErrors, GetAccountResponses, GetDomainData, GetDomainErrors, GetDomainResponses, GetMessageData, GetMessageErrors, GetMessageResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, HealthzData, HealthzErrors, HealthzResponses, HoldMessageData, HoldMessageErrors, HoldMessageResponses, ListAccountsData, ListAccountsErrors, ListAccountsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListDeliveriesData, ListDeliveriesErrors, ListDeliveriesResponses, ListDomainsData, ListDomainsErrors, ListDomainsResponses, ListQueueData, ListQueueErrors, ListQueueResponses, ListTargetsData, ListTargetsErrors, ListTargetsResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, MeData, MeErrors, MeResponses, ReadyzData, ReadyzErrors, ReadyzResponses, RefreshData, RefreshErrors, RefreshResponses, ReleaseMessageData, ReleaseMessageErrors, ReleaseMessageResponses, RemoveDomainAdminData, RemoveDomainAdminErrors, RemoveDomainAdminResponses, ResendDeliveryData, ResendDeliveryErrors, ResendDeliveryResponses, RetryMessageData, RetryMessageErrors, RetryMessageResponses, TargetEventsData, TargetEventsErrors, TargetEventsResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, UpdateAccountData, UpdateAccountErrors, UpdateAccountResponses, UpdateDomainData, UpdateDomainErrors, UpdateDomainResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -241,11 +241,28 @@ export const addDomainAdmin = <ThrowOnError extends boolean = false>(options: Op
 });
 
 /**
- * What to publish in DNS so that the domain uses this service as its backup MX.
+ * What to publish in DNS so that the domain uses this service as its backup MX, and whether
+ * live DNS already says so.
+ *
+ * The check runs now against the configured nameservers and is stored on the domain
+ * (`last_dns_check`). Lookups that fail are reported in the body (`lookup`: `nxdomain`,
+ * `servfail`, `timeout`, …), never as an HTTP error; the whole check takes at most 10 s.
  */
 export const dnsInstructions = <ThrowOnError extends boolean = false>(options: Options<DnsInstructionsData, ThrowOnError>) => (options.client ?? client).get<DnsInstructionsResponses, DnsInstructionsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/domains/{id}/dns',
+    ...options
+});
+
+/**
+ * Check the domain's DNS again now and store the result.
+ *
+ * The same report as `GET /domains/{id}/dns`; for scripts that re-check after changing the
+ * zone.
+ */
+export const checkDns = <ThrowOnError extends boolean = false>(options: Options<CheckDnsData, ThrowOnError>) => (options.client ?? client).post<CheckDnsResponses, CheckDnsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/domains/{id}/dns/check',
     ...options
 });
 
@@ -406,6 +423,91 @@ export const listTargets = <ThrowOnError extends boolean = false>(options?: Opti
 export const targetEvents = <ThrowOnError extends boolean = false>(options: Options<TargetEventsData, ThrowOnError>) => (options.client ?? client).get<TargetEventsResponses, TargetEventsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/targets/{host}/events',
+    ...options
+});
+
+/**
+ * List webhooks: the caller's own (operators: everyone's).
+ */
+export const listWebhooks = <ThrowOnError extends boolean = false>(options?: Options<ListWebhooksData, ThrowOnError>) => (options?.client ?? client).get<ListWebhooksResponses, ListWebhooksErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/webhooks',
+    ...options
+});
+
+/**
+ * Register a webhook for the caller's account.
+ *
+ * The response holds the signing secret; it is not shown again (rotate it with
+ * `PATCH … {"rotate_secret": true}`). Each request is signed:
+ * `X-Mxspool-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
+ */
+export const createWebhook = <ThrowOnError extends boolean = false>(options: Options<CreateWebhookData, ThrowOnError>) => (options.client ?? client).post<CreateWebhookResponses, CreateWebhookErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/webhooks',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a webhook and its delivery log; pending deliveries are not sent.
+ */
+export const deleteWebhook = <ThrowOnError extends boolean = false>(options: Options<DeleteWebhookData, ThrowOnError>) => (options.client ?? client).delete<DeleteWebhookResponses, DeleteWebhookErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/webhooks/{id}',
+    ...options
+});
+
+/**
+ * Show a webhook (without its secret).
+ */
+export const getWebhook = <ThrowOnError extends boolean = false>(options: Options<GetWebhookData, ThrowOnError>) => (options.client ?? client).get<GetWebhookResponses, GetWebhookErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/webhooks/{id}',
+    ...options
+});
+
+/**
+ * Change a webhook; `rotate_secret: true` replaces its secret (shown in this response only).
+ */
+export const updateWebhook = <ThrowOnError extends boolean = false>(options: Options<UpdateWebhookData, ThrowOnError>) => (options.client ?? client).patch<UpdateWebhookResponses, UpdateWebhookErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/webhooks/{id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * A webhook's deliveries, newest first: event, status, attempts, last answer, next attempt.
+ */
+export const listDeliveries = <ThrowOnError extends boolean = false>(options: Options<ListDeliveriesData, ThrowOnError>) => (options.client ?? client).get<ListDeliveriesResponses, ListDeliveriesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/webhooks/{id}/deliveries',
+    ...options
+});
+
+/**
+ * Send a delivery again: it becomes due now with a fresh attempt budget, whatever its status.
+ */
+export const resendDelivery = <ThrowOnError extends boolean = false>(options: Options<ResendDeliveryData, ThrowOnError>) => (options.client ?? client).post<ResendDeliveryResponses, ResendDeliveryErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/webhooks/{id}/deliveries/{delivery_id}/resend',
+    ...options
+});
+
+/**
+ * Send a `ping` event now and report the outcome (status, answer, error). Test pings are
+ * logged with the deliveries but not retried.
+ */
+export const testWebhook = <ThrowOnError extends boolean = false>(options: Options<TestWebhookData, ThrowOnError>) => (options.client ?? client).post<TestWebhookResponses, TestWebhookErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/webhooks/{id}/test',
     ...options
 });
 

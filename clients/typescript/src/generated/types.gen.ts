@@ -174,6 +174,41 @@ export type CreateDomain = {
 };
 
 /**
+ * A new webhook.
+ */
+export type CreateWebhook = {
+    description?: string | null;
+    /**
+     * Only events about these domains (which the account must be able to see).
+     */
+    domain_ids?: Array<number> | null;
+    /**
+     * Default true.
+     */
+    enabled?: boolean | null;
+    /**
+     * The event types to send (at least one).
+     */
+    events: Array<WebhookEventType>;
+    /**
+     * 60 to 2,592,000 (30 days).
+     */
+    queue_threshold_age_seconds?: number | null;
+    /**
+     * 1 to 10,000,000.
+     */
+    queue_threshold_messages?: number | null;
+    /**
+     * 0 to 86400; default 300.
+     */
+    target_down_grace_seconds?: number | null;
+    /**
+     * Where events are POSTed: `http` or `https`, not a private or loopback address.
+     */
+    url: string;
+};
+
+/**
  * A newly created key: the only time its secret is shown.
  */
 export type CreatedApiKey = {
@@ -219,6 +254,64 @@ export type DeliveryAttemptView = {
 export type DeliveryState = 'queued' | 'deferred' | 'delivering' | 'delivered' | 'bounced' | 'expired' | 'held';
 
 /**
+ * Everything the check found in DNS, and the verdicts.
+ */
+export type DnsCheck = {
+    /**
+     * The MX host name the domain should publish (this service).
+     */
+    backup_host: string;
+    checked_at: string;
+    checks: Array<DnsCheckItem>;
+    domain: string;
+    /**
+     * How the MX query went.
+     */
+    lookup: DnsLookup;
+    /**
+     * The MX records, by preference.
+     */
+    mx: Array<DnsMxHost>;
+    /**
+     * The domain publishes a null MX (RFC 7505, `0 .`): it declares it accepts no mail.
+     */
+    null_mx: boolean;
+    /**
+     * This service's addresses (MXSPOOL_EGRESS_IPS and those of its host name): a target
+     * resolving to one of them is a loop.
+     */
+    own_addresses: Array<string>;
+    /**
+     * The worst status of the checks (`skipped` ones aside).
+     */
+    status: DnsStatus;
+    target: DnsHost;
+    /**
+     * Smallest TTL of the MX record set, in seconds; null without MX records.
+     */
+    ttl?: number | null;
+};
+
+/**
+ * One named check: its outcome and a sentence saying what was found and what to do.
+ */
+export type DnsCheckItem = {
+    message: string;
+    name: DnsCheckName;
+    status: DnsCheckStatus;
+};
+
+/**
+ * The stable machine names of the checks, in the order they are reported.
+ */
+export type DnsCheckName = 'mx_records_present' | 'backup_listed' | 'backup_least_priority' | 'primary_listed' | 'target_resolves' | 'no_loop' | 'mx_hosts_resolve' | 'mx_hosts_not_cname' | 'mx_ttl';
+
+/**
+ * The outcome of a single named check.
+ */
+export type DnsCheckStatus = 'ok' | 'warning' | 'error' | 'skipped';
+
+/**
  * When the domain's DNS was last checked, and the overall result.
  */
 export type DnsCheckSummary = {
@@ -230,19 +323,47 @@ export type DnsCheckSummary = {
 };
 
 /**
- * What to publish in DNS for one relay domain.
+ * A host name (or IP address) and what it resolves to.
  */
-export type DnsInstructions = {
-    domain: string;
+export type DnsHost = {
+    addresses: Array<string>;
+    host: string;
     /**
-     * What to do, in words.
+     * `ok` for an IP address given literally.
      */
-    instructions: string;
-    records: Array<DnsRecord>;
+    lookup: DnsLookup;
+};
+
+/**
+ * What happened to one DNS query.
+ */
+export type DnsLookup = 'ok' | 'nxdomain' | 'nodata' | 'servfail' | 'refused' | 'timeout' | 'failed';
+
+/**
+ * One published MX record and what its host name resolves to.
+ */
+export type DnsMxHost = {
     /**
-     * The same record as a line for a BIND-style zone file.
+     * A and AAAA addresses of `exchange`.
      */
-    zone_file_line: string;
+    addresses: Array<string>;
+    /**
+     * The name `exchange` is an alias for, when it is a CNAME.
+     */
+    cname?: string | null;
+    /**
+     * Lower case, no trailing dot; `.` in a null MX.
+     */
+    exchange: string;
+    /**
+     * Whether this is the backup MX (this service).
+     */
+    is_backup: boolean;
+    /**
+     * The A/AAAA lookup of `exchange`.
+     */
+    lookup: DnsLookup;
+    preference: number;
 };
 
 /**
@@ -263,6 +384,29 @@ export type DnsRecord = {
      * The mail server: the backup MX host name.
      */
     value: string;
+};
+
+/**
+ * What to publish in DNS for one relay domain (step 2 of the customer's three steps), and
+ * the live check of what DNS says now. `check.status` is the verdict: `ok` when the MX
+ * record is published right, otherwise each `check.checks` entry that is not `ok` says what
+ * is wrong and what to change.
+ */
+export type DnsReport = {
+    /**
+     * The live check, run for this request and stored on the domain.
+     */
+    check: DnsCheck;
+    domain: string;
+    /**
+     * What to do, in words.
+     */
+    instructions: string;
+    records: Array<DnsRecord>;
+    /**
+     * The same record as a line for a BIND-style zone file.
+     */
+    zone_file_line: string;
 };
 
 /**
@@ -861,11 +1005,142 @@ export type UpdateDomain = {
 };
 
 /**
+ * Changes to a webhook; absent fields stay, `null` clears the nullable ones.
+ */
+export type UpdateWebhook = {
+    description?: string | null;
+    domain_ids?: Array<number> | null;
+    enabled?: boolean | null;
+    events?: Array<WebhookEventType> | null;
+    queue_threshold_age_seconds?: number | null;
+    queue_threshold_messages?: number | null;
+    /**
+     * Replace the signing secret; the new one is in the response, only there.
+     */
+    rotate_secret?: boolean | null;
+    target_down_grace_seconds?: number | null;
+    url?: string | null;
+};
+
+/**
  * What the relay answers at RCPT for a `verify` domain when the target cannot be asked
  * and no cached callout answer exists: `accept` the recipient, or `tempfail` it with
  * `450 4.4.3` so the sender retries later.
  */
 export type VerifyFallback = 'accept' | 'tempfail';
+
+/**
+ * One page of deliveries, newest first.
+ */
+export type WebhookDeliveryPage = {
+    items: Array<WebhookDeliveryView>;
+    /**
+     * Pass as `cursor` to get the next page; `null` on the last page.
+     */
+    next_cursor?: string | null;
+};
+
+/**
+ * What became of a delivery.
+ */
+export type WebhookDeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'cancelled';
+
+/**
+ * One event sent (or to be sent) to one webhook.
+ */
+export type WebhookDeliveryView = {
+    /**
+     * Attempts made so far.
+     */
+    attempts: number;
+    created_at: string;
+    /**
+     * The event's id (the payload's `id`): the same for every webhook that got the event.
+     */
+    event_id?: number | null;
+    /**
+     * `target.down`, …, or `ping` for test deliveries.
+     */
+    event_type: string;
+    id: number;
+    last_attempt_at?: string | null;
+    /**
+     * Why the last attempt failed.
+     */
+    last_error?: string | null;
+    /**
+     * The start of the last answer's body (at most 1 KiB).
+     */
+    last_response?: string | null;
+    /**
+     * The HTTP status of the last answer, if one came.
+     */
+    last_status_code?: number | null;
+    /**
+     * When the next attempt is due (pending deliveries only).
+     */
+    next_attempt_at?: string | null;
+    /**
+     * The JSON body sent.
+     */
+    payload: unknown;
+    status: WebhookDeliveryStatus;
+    webhook_id: number;
+};
+
+/**
+ * The kinds of events a webhook can subscribe to.
+ */
+export type WebhookEventType = 'target.down' | 'target.up' | 'queue.threshold' | 'message.bounced' | 'message.expired' | 'domain.dns_error';
+
+/**
+ * One page of webhooks.
+ */
+export type WebhookPage = {
+    items: Array<WebhookView>;
+    /**
+     * Pass as `cursor` to get the next page; `null` on the last page.
+     */
+    next_cursor?: string | null;
+};
+
+/**
+ * A webhook. Its secret appears only in the response that created or rotated it.
+ */
+export type WebhookView = {
+    /**
+     * The account whose domains the webhook reports on.
+     */
+    account_id: AccountId;
+    created_at: string;
+    description?: string | null;
+    /**
+     * When set, only events about these domains are sent.
+     */
+    domain_ids?: Array<number> | null;
+    enabled: boolean;
+    events: Array<WebhookEventType>;
+    id: number;
+    /**
+     * `queue.threshold` when a domain's oldest waiting recipient is older than this.
+     */
+    queue_threshold_age_seconds?: number | null;
+    /**
+     * `queue.threshold` when a domain has more waiting recipients than this.
+     */
+    queue_threshold_messages?: number | null;
+    /**
+     * The signing secret (`whsec_…`): shown only on creation and rotation.
+     */
+    secret?: string | null;
+    /**
+     * `target.down` is sent only when the target stayed down this long, and `target.up` only
+     * after such a down.
+     */
+    target_down_grace_seconds: number;
+    updated_at: string;
+    url: string;
+};
 
 export type ListAccountsData = {
     body?: never;
@@ -1877,7 +2152,7 @@ export type DnsInstructionsErrors = {
      */
     500: Problem;
     /**
-     * The database is unreachable or overloaded; retry
+     * Too many DNS checks running, no usable resolver configuration, or the database unreachable; retry
      */
     503: Problem;
 };
@@ -1886,12 +2161,62 @@ export type DnsInstructionsError = DnsInstructionsErrors[keyof DnsInstructionsEr
 
 export type DnsInstructionsResponses = {
     /**
-     * The MX record to publish
+     * The MX record to publish and the live check
      */
-    200: DnsInstructions;
+    200: DnsReport;
 };
 
 export type DnsInstructionsResponse = DnsInstructionsResponses[keyof DnsInstructionsResponses];
+
+export type CheckDnsData = {
+    body?: never;
+    path: {
+        /**
+         * Domain id
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/domains/{id}/dns/check';
+};
+
+export type CheckDnsErrors = {
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: Problem;
+    /**
+     * The caller's role, plan or API key does not allow this
+     */
+    403: Problem;
+    /**
+     * No such domain, or not visible to the caller
+     */
+    404: Problem;
+    /**
+     * Invalid input; `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Unexpected server error
+     */
+    500: Problem;
+    /**
+     * Too many DNS checks running, no usable resolver configuration, or the database unreachable; retry
+     */
+    503: Problem;
+};
+
+export type CheckDnsError = CheckDnsErrors[keyof CheckDnsErrors];
+
+export type CheckDnsResponses = {
+    /**
+     * The MX record to publish and the live check
+     */
+    200: DnsReport;
+};
+
+export type CheckDnsResponse = CheckDnsResponses[keyof CheckDnsResponses];
 
 export type FlushDomainData = {
     body?: never;
@@ -2521,6 +2846,438 @@ export type TargetEventsResponses = {
 };
 
 export type TargetEventsResponse = TargetEventsResponses[keyof TargetEventsResponses];
+
+export type ListWebhooksData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Page size, 1 to 500 (default 50).
+         */
+        limit?: number;
+        /**
+         * `next_cursor` of the previous page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/webhooks';
+};
+
+export type ListWebhooksErrors = {
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: Problem;
+    /**
+     * The caller's role, plan or API key does not allow this
+     */
+    403: Problem;
+    /**
+     * Invalid input; `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Unexpected server error
+     */
+    500: Problem;
+    /**
+     * The database is unreachable or overloaded; retry
+     */
+    503: Problem;
+};
+
+export type ListWebhooksError = ListWebhooksErrors[keyof ListWebhooksErrors];
+
+export type ListWebhooksResponses = {
+    /**
+     * One page of webhooks (without secrets)
+     */
+    200: WebhookPage;
+};
+
+export type ListWebhooksResponse = ListWebhooksResponses[keyof ListWebhooksResponses];
+
+export type CreateWebhookData = {
+    body: CreateWebhook;
+    path?: never;
+    query?: never;
+    url: '/api/v1/webhooks';
+};
+
+export type CreateWebhookErrors = {
+    /**
+     * The body is not valid JSON
+     */
+    400: Problem;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: Problem;
+    /**
+     * The caller's role, plan or API key does not allow this
+     */
+    403: Problem;
+    /**
+     * The account has the most webhooks allowed
+     */
+    409: Problem;
+    /**
+     * The body is too large
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Invalid input; `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Unexpected server error
+     */
+    500: Problem;
+    /**
+     * The database is unreachable or overloaded; retry
+     */
+    503: Problem;
+};
+
+export type CreateWebhookError = CreateWebhookErrors[keyof CreateWebhookErrors];
+
+export type CreateWebhookResponses = {
+    /**
+     * Created; the secret is shown once
+     */
+    201: WebhookView;
+};
+
+export type CreateWebhookResponse = CreateWebhookResponses[keyof CreateWebhookResponses];
+
+export type DeleteWebhookData = {
+    body?: never;
+    path: {
+        /**
+         * Webhook id
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/webhooks/{id}';
+};
+
+export type DeleteWebhookErrors = {
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: Problem;
+    /**
+     * The caller's role, plan or API key does not allow this
+     */
+    403: Problem;
+    /**
+     * No such webhook, or not the caller's
+     */
+    404: Problem;
+    /**
+     * Invalid input; `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Unexpected server error
+     */
+    500: Problem;
+    /**
+     * The database is unreachable or overloaded; retry
+     */
+    503: Problem;
+};
+
+export type DeleteWebhookError = DeleteWebhookErrors[keyof DeleteWebhookErrors];
+
+export type DeleteWebhookResponses = {
+    /**
+     * Deleted
+     */
+    204: void;
+};
+
+export type DeleteWebhookResponse = DeleteWebhookResponses[keyof DeleteWebhookResponses];
+
+export type GetWebhookData = {
+    body?: never;
+    path: {
+        /**
+         * Webhook id
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/webhooks/{id}';
+};
+
+export type GetWebhookErrors = {
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: Problem;
+    /**
+     * The caller's role, plan or API key does not allow this
+     */
+    403: Problem;
+    /**
+     * No such webhook, or not the caller's
+     */
+    404: Problem;
+    /**
+     * Invalid input; `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Unexpected server error
+     */
+    500: Problem;
+    /**
+     * The database is unreachable or overloaded; retry
+     */
+    503: Problem;
+};
+
+export type GetWebhookError = GetWebhookErrors[keyof GetWebhookErrors];
+
+export type GetWebhookResponses = {
+    /**
+     * The webhook
+     */
+    200: WebhookView;
+};
+
+export type GetWebhookResponse = GetWebhookResponses[keyof GetWebhookResponses];
+
+export type UpdateWebhookData = {
+    body: UpdateWebhook;
+    path: {
+        /**
+         * Webhook id
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/webhooks/{id}';
+};
+
+export type UpdateWebhookErrors = {
+    /**
+     * The body is not valid JSON
+     */
+    400: Problem;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: Problem;
+    /**
+     * The caller's role, plan or API key does not allow this
+     */
+    403: Problem;
+    /**
+     * No such webhook, or not the caller's
+     */
+    404: Problem;
+    /**
+     * The body is too large
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Invalid input; `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Unexpected server error
+     */
+    500: Problem;
+    /**
+     * The database is unreachable or overloaded; retry
+     */
+    503: Problem;
+};
+
+export type UpdateWebhookError = UpdateWebhookErrors[keyof UpdateWebhookErrors];
+
+export type UpdateWebhookResponses = {
+    /**
+     * The changed webhook; with `secret` when rotated
+     */
+    200: WebhookView;
+};
+
+export type UpdateWebhookResponse = UpdateWebhookResponses[keyof UpdateWebhookResponses];
+
+export type ListDeliveriesData = {
+    body?: never;
+    path: {
+        /**
+         * Webhook id
+         */
+        id: number;
+    };
+    query?: {
+        /**
+         * Page size, 1 to 500 (default 50).
+         */
+        limit?: number;
+        /**
+         * `next_cursor` of the previous page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/webhooks/{id}/deliveries';
+};
+
+export type ListDeliveriesErrors = {
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: Problem;
+    /**
+     * The caller's role, plan or API key does not allow this
+     */
+    403: Problem;
+    /**
+     * No such webhook, or not the caller's
+     */
+    404: Problem;
+    /**
+     * Invalid input; `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Unexpected server error
+     */
+    500: Problem;
+    /**
+     * The database is unreachable or overloaded; retry
+     */
+    503: Problem;
+};
+
+export type ListDeliveriesError = ListDeliveriesErrors[keyof ListDeliveriesErrors];
+
+export type ListDeliveriesResponses = {
+    /**
+     * One page of deliveries
+     */
+    200: WebhookDeliveryPage;
+};
+
+export type ListDeliveriesResponse = ListDeliveriesResponses[keyof ListDeliveriesResponses];
+
+export type ResendDeliveryData = {
+    body?: never;
+    path: {
+        /**
+         * Webhook id
+         */
+        id: number;
+        /**
+         * Delivery id
+         */
+        delivery_id: number;
+    };
+    query?: never;
+    url: '/api/v1/webhooks/{id}/deliveries/{delivery_id}/resend';
+};
+
+export type ResendDeliveryErrors = {
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: Problem;
+    /**
+     * The caller's role, plan or API key does not allow this
+     */
+    403: Problem;
+    /**
+     * No such webhook or delivery
+     */
+    404: Problem;
+    /**
+     * Invalid input; `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Unexpected server error
+     */
+    500: Problem;
+    /**
+     * The database is unreachable or overloaded; retry
+     */
+    503: Problem;
+};
+
+export type ResendDeliveryError = ResendDeliveryErrors[keyof ResendDeliveryErrors];
+
+export type ResendDeliveryResponses = {
+    /**
+     * Queued for sending
+     */
+    202: WebhookDeliveryView;
+};
+
+export type ResendDeliveryResponse = ResendDeliveryResponses[keyof ResendDeliveryResponses];
+
+export type TestWebhookData = {
+    body?: never;
+    path: {
+        /**
+         * Webhook id
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/webhooks/{id}/test';
+};
+
+export type TestWebhookErrors = {
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: Problem;
+    /**
+     * The caller's role, plan or API key does not allow this
+     */
+    403: Problem;
+    /**
+     * No such webhook, or not the caller's
+     */
+    404: Problem;
+    /**
+     * Invalid input; `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Unexpected server error
+     */
+    500: Problem;
+    /**
+     * The database is unreachable or overloaded; retry
+     */
+    503: Problem;
+};
+
+export type TestWebhookError = TestWebhookErrors[keyof TestWebhookErrors];
+
+export type TestWebhookResponses = {
+    /**
+     * The ping's delivery: `succeeded` or `failed` with the reason
+     */
+    200: WebhookDeliveryView;
+};
+
+export type TestWebhookResponse = TestWebhookResponses[keyof TestWebhookResponses];
 
 export type HealthzData = {
     body?: never;

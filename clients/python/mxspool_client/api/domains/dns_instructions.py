@@ -6,7 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.dns_instructions import DnsInstructions
+from ...models.dns_report import DnsReport
 from ...models.problem import Problem
 from ...types import Response
 
@@ -25,11 +25,9 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> DnsInstructions | Problem | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> DnsReport | Problem | None:
     if response.status_code == 200:
-        response_200 = DnsInstructions.from_dict(response.json())
+        response_200 = DnsReport.from_dict(response.json())
 
         return response_200
 
@@ -69,9 +67,7 @@ def _parse_response(
         return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[DnsInstructions | Problem]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[DnsReport | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -84,8 +80,13 @@ def sync_detailed(
     id: int,
     *,
     client: AuthenticatedClient,
-) -> Response[DnsInstructions | Problem]:
-    """What to publish in DNS so that the domain uses this service as its backup MX.
+) -> Response[DnsReport | Problem]:
+    """What to publish in DNS so that the domain uses this service as its backup MX, and whether
+    live DNS already says so.
+
+     The check runs now against the configured nameservers and is stored on the domain
+    (`last_dns_check`). Lookups that fail are reported in the body (`lookup`: `nxdomain`,
+    `servfail`, `timeout`, …), never as an HTTP error; the whole check takes at most 10 s.
 
     Args:
         id (int):
@@ -95,7 +96,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[DnsInstructions | Problem]
+        Response[DnsReport | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -113,8 +114,13 @@ def sync(
     id: int,
     *,
     client: AuthenticatedClient,
-) -> DnsInstructions | Problem | None:
-    """What to publish in DNS so that the domain uses this service as its backup MX.
+) -> DnsReport | Problem | None:
+    """What to publish in DNS so that the domain uses this service as its backup MX, and whether
+    live DNS already says so.
+
+     The check runs now against the configured nameservers and is stored on the domain
+    (`last_dns_check`). Lookups that fail are reported in the body (`lookup`: `nxdomain`,
+    `servfail`, `timeout`, …), never as an HTTP error; the whole check takes at most 10 s.
 
     Args:
         id (int):
@@ -124,7 +130,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        DnsInstructions | Problem
+        DnsReport | Problem
     """
 
     return sync_detailed(
@@ -137,8 +143,13 @@ async def asyncio_detailed(
     id: int,
     *,
     client: AuthenticatedClient,
-) -> Response[DnsInstructions | Problem]:
-    """What to publish in DNS so that the domain uses this service as its backup MX.
+) -> Response[DnsReport | Problem]:
+    """What to publish in DNS so that the domain uses this service as its backup MX, and whether
+    live DNS already says so.
+
+     The check runs now against the configured nameservers and is stored on the domain
+    (`last_dns_check`). Lookups that fail are reported in the body (`lookup`: `nxdomain`,
+    `servfail`, `timeout`, …), never as an HTTP error; the whole check takes at most 10 s.
 
     Args:
         id (int):
@@ -148,7 +159,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[DnsInstructions | Problem]
+        Response[DnsReport | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -164,8 +175,13 @@ async def asyncio(
     id: int,
     *,
     client: AuthenticatedClient,
-) -> DnsInstructions | Problem | None:
-    """What to publish in DNS so that the domain uses this service as its backup MX.
+) -> DnsReport | Problem | None:
+    """What to publish in DNS so that the domain uses this service as its backup MX, and whether
+    live DNS already says so.
+
+     The check runs now against the configured nameservers and is stored on the domain
+    (`last_dns_check`). Lookups that fail are reported in the body (`lookup`: `nxdomain`,
+    `servfail`, `timeout`, …), never as an HTTP error; the whole check takes at most 10 s.
 
     Args:
         id (int):
@@ -175,7 +191,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        DnsInstructions | Problem
+        DnsReport | Problem
     """
 
     return (
