@@ -85,10 +85,35 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         }
         _ => {}
     }
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
+    // PostgreSQL text cannot hold NUL, and no field has a use for it.
+    if body.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+        if let Ok(doc) = serde_json::from_slice::<serde_json::Value>(body) {
+            if let Some(path) = nul_in_json(&doc, "") {
+                return Err(ApiError::field(path, NUL_MESSAGE));
+            }
+        }
+    }
+    match deserialize_json(body) {
+        Err(e) if e.is_data() => match integral_floats_as_integers(body) {
+            // JSON Schema counts 5.0 as the integer 5; so does the API.
+            Some(normalized) => deserialize_json(&normalized).map_err(JsonError::into_api),
+            None => Err(e.into_api()),
+        },
+        other => other.map_err(JsonError::into_api),
+    }
+}
+
+/// A serde_json error with the path of the field it is about.
+struct JsonError(serde_path_to_error::Error<serde_json::Error>);
+
+impl JsonError {
+    fn is_data(&self) -> bool {
+        self.0.inner().classify() == serde_json::error::Category::Data
+    }
+
+    fn into_api(self) -> ApiError {
+        let path = self.0.path().to_string();
+        let inner = self.0.into_inner();
         match inner.classify() {
             serde_json::error::Category::Data => {
                 let message = inner.to_string();
@@ -96,7 +121,71 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             }
             _ => ApiError::BadRequest(format!("the request body is not valid JSON: {inner}")),
         }
-    })
+    }
+}
+
+fn deserialize_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, JsonError> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(JsonError)
+}
+
+/// `body` with every number that has a fraction or exponent but an integral value within
+/// `i64` (`5.0`, `1e3`) written as an integer; `None` when there is none (or no valid JSON).
+fn integral_floats_as_integers(body: &[u8]) -> Option<Vec<u8>> {
+    fn walk(value: &mut serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::Number(n) if n.is_f64() => {
+                let f = n.as_f64().unwrap_or(f64::NAN);
+                // 2^63 is exactly representable; i64 holds [-2^63, 2^63).
+                let limit = 9_223_372_036_854_775_808.0_f64;
+                if f.fract() == 0.0 && f >= -limit && f < limit {
+                    *value = serde_json::Value::from(f as i64);
+                    true
+                } else {
+                    false
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().fold(false, |c, v| walk(v) | c),
+            serde_json::Value::Object(map) => map.values_mut().fold(false, |c, v| walk(v) | c),
+            _ => false,
+        }
+    }
+    let mut doc = serde_json::from_slice::<serde_json::Value>(body).ok()?;
+    if walk(&mut doc) {
+        serde_json::to_vec(&doc).ok()
+    } else {
+        None
+    }
+}
+
+const NUL_MESSAGE: &str = "must not contain NUL characters (\\u0000)";
+
+/// The path of the first string (or object key) in `value` that contains NUL.
+fn nul_in_json(value: &serde_json::Value, path: &str) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) if s.contains('\0') => Some(field_or_body(path)),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_in_json(item, &format!("{}[{i}]", field_or_body(path)))),
+        serde_json::Value::Object(map) => map.iter().find_map(|(key, item)| {
+            let here = join_path(path, key);
+            if key.contains('\0') {
+                Some(field_or_body(path))
+            } else {
+                nul_in_json(item, &here)
+            }
+        }),
+        _ => None,
+    }
+}
+
+fn field_or_body(path: &str) -> String {
+    if path.is_empty() {
+        "body".to_owned()
+    } else {
+        path.to_owned()
+    }
 }
 
 /// Query string parameters, deserialised strictly and validated.
@@ -117,6 +206,11 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidQuery<T> {
 
 /// Deserialises a query string, reporting the parameter that failed.
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    if let Some((name, _)) = form_urlencoded::parse(query.as_bytes())
+        .find(|(name, value)| name.contains('\0') || value.contains('\0'))
+    {
+        return Err(ApiError::field(name.replace('\0', ""), NUL_MESSAGE));
+    }
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -137,10 +231,22 @@ fn field_of(path: &str, message: &str) -> String {
     }
 }
 
-/// A numeric id from the URL path; anything else is a 422 naming the parameter.
+/// A numeric id from the URL path; anything else is a 422 naming the parameter, or a 405 when
+/// the path is really a fixed route without this method (`GET /queue/actions`).
 pub fn path_id(req: &HttpRequest, name: &str) -> Result<i64, ApiError> {
     let raw = req.match_info().get(name).unwrap_or_default();
     raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
+        if let Some(methods) = crate::startup::fixed_route_methods(req) {
+            return ApiError::MethodNotAllowed(
+                format!(
+                    "{} is not allowed on {}; use {}",
+                    req.method(),
+                    req.path(),
+                    methods.join(", ")
+                ),
+                methods,
+            );
+        }
         ApiError::field(
             name,
             format!("{raw:?} is not a valid id (a positive integer)"),

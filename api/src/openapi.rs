@@ -6,7 +6,8 @@
 
 use crate::error::Problem;
 use actix_web::App;
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::schema::Schema;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDoc, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
@@ -130,6 +131,47 @@ impl Modify for CommonErrors {
     }
 }
 
+/// States in the spec the input rules the server enforces for every operation alike, so that
+/// clients (and generated SDKs, and fuzzers) know them: an integer in the path is an id, 1 or
+/// more ([`crate::extract::path_id`]); `limit` is 1 to [`MAX_LIMIT`](crate::pagination::MAX_LIMIT).
+struct InputRules;
+
+impl Modify for InputRules {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for op in ops.into_iter().flatten() {
+                for param in op.parameters.iter_mut().flatten() {
+                    let Some(utoipa::openapi::RefOr::T(Schema::Object(schema))) = &mut param.schema
+                    else {
+                        continue;
+                    };
+                    let integer = schema.schema_type
+                        == utoipa::openapi::schema::SchemaType::Type(
+                            utoipa::openapi::schema::Type::Integer,
+                        );
+                    match (&param.parameter_in, param.name.as_str()) {
+                        (ParameterIn::Path, _) if integer => {
+                            schema.minimum = Some(1.into());
+                        }
+                        (ParameterIn::Query, "limit") if integer => {
+                            schema.minimum = Some(1.into());
+                            schema.maximum = Some(crate::pagination::MAX_LIMIT.into());
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The complete spec, exactly as served.
 pub fn spec() -> OpenApiDoc {
     let (_, mut api) = App::new()
@@ -141,6 +183,7 @@ pub fn spec() -> OpenApiDoc {
     // Modifiers in ApiDoc ran before the paths were collected; run them over the whole spec.
     SecurityAddon.modify(&mut api);
     CommonErrors.modify(&mut api);
+    InputRules.modify(&mut api);
     api
 }
 

@@ -108,6 +108,19 @@ fn known_routes(spec: &utoipa::openapi::OpenApi) -> KnownRoutes {
     KnownRoutes(routes)
 }
 
+/// The methods of the fixed route (one without parameters) that matches `req`'s path, if any:
+/// `GET /api/v1/queue/actions` is routed to `GET /api/v1/queue/{id}` by actix, yet it names the
+/// fixed path `/queue/actions`, which has only `POST`.
+pub(crate) fn fixed_route_methods(req: &HttpRequest) -> Option<Vec<String>> {
+    let known = req.app_data::<web::Data<KnownRoutes>>()?;
+    let path = req.path();
+    known
+        .0
+        .iter()
+        .find(|(def, _)| !def.pattern().is_some_and(|p| p.contains('{')) && def.is_match(path))
+        .map(|(_, methods)| methods.clone())
+}
+
 /// Requests no route matched: 405 when the path is known, 404 otherwise.
 async fn fallback(
     req: HttpRequest,

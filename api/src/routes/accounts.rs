@@ -72,13 +72,16 @@ crate::page_type!(
 }))]
 pub struct CreateAccount {
     #[validate(email(message = "must be an e-mail address"), length(max = 254))]
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// At least 12 characters.
     #[validate(length(min = 12, max = 1024, message = "must be 12 to 1024 characters long"))]
+    #[schema(min_length = 12, max_length = 1024)]
     pub password: String,
     pub role: Role,
     /// Customers only (default 10).
     #[validate(range(min = 0, max = 1000000, message = "must be between 0 and 1000000"))]
+    #[schema(minimum = 0, maximum = 1000000)]
     pub max_domains: Option<i32>,
     /// Customers only (default false).
     pub may_create_domain_admins: Option<bool>,
@@ -90,11 +93,14 @@ pub struct CreateAccount {
 #[schema(example = json!({"max_domains": 50}))]
 pub struct UpdateAccount {
     #[validate(email(message = "must be an e-mail address"), length(max = 254))]
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
     #[validate(length(min = 12, max = 1024, message = "must be 12 to 1024 characters long"))]
+    #[schema(min_length = 12, max_length = 1024)]
     pub password: Option<String>,
     /// Customers only; set by an operator.
     #[validate(range(min = 0, max = 1000000, message = "must be between 0 and 1000000"))]
+    #[schema(minimum = 0, maximum = 1000000)]
     pub max_domains: Option<i32>,
     /// Customers only; set by an operator.
     pub may_create_domain_admins: Option<bool>,
@@ -298,7 +304,7 @@ pub async fn get_account(
     responses(
         (status = 200, description = "The changed account", body = AccountView),
         (status = 404, description = "No such account, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The e-mail address is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The e-mail address is taken, or plan limits were sent for an account that is not a customer", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -332,7 +338,11 @@ pub async fn update_account(
                     ));
                 }
                 if target.role != Role::Customer {
-                    reject_plan_fields(input.max_domains, input.may_create_domain_admins)?;
+                    // The request is well-formed; it does not fit the account it names.
+                    return Err(ApiError::Conflict(format!(
+                        "account {id} is not a customer; only customer accounts have plan \
+                         limits (max_domains, may_create_domain_admins)"
+                    )));
                 }
             }
             let password_changed = password_hash.is_some();

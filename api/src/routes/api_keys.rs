@@ -68,9 +68,11 @@ crate::page_type!(
 pub struct CreateApiKey {
     /// A label for people.
     #[validate(length(min = 1, max = 100, message = "must be 1 to 100 characters"))]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// `["read"]` or `["read", "write"]` (`write` implies `read`).
     #[validate(length(min = 1, max = 2, message = "name at least one scope: read, write"))]
+    #[schema(min_items = 1, max_items = 2)]
     pub scopes: Vec<Scope>,
     /// Restrict the key to these domains (which the account must be able to see).
     #[validate(length(
@@ -78,8 +80,10 @@ pub struct CreateApiKey {
         max = 1000,
         message = "list 1 to 1000 domains, or leave it out"
     ))]
+    #[schema(min_items = 1, max_items = 1000)]
     pub domain_ids: Option<Vec<DomainId>>,
     /// When the key stops working; must be in the future.
+    #[schema(example = "2031-01-01T00:00:00Z")]
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -163,7 +167,10 @@ pub async fn list_api_keys(
 #[utoipa::path(
     tag = "api-keys",
     request_body = CreateApiKey,
-    responses((status = 201, description = "Created; the secret is shown once", body = CreatedApiKey)),
+    responses(
+        (status = 201, description = "Created; the secret is shown once", body = CreatedApiKey),
+        (status = 404, description = "A domain in `domain_ids` does not exist or is not visible to the caller", body = Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[post("/api-keys")]
@@ -190,11 +197,11 @@ pub async fn create_api_key(
             for (i, id) in input.domain_ids.iter().flatten().enumerate() {
                 match domains::find_visible(conn, &visibility, *id) {
                     Ok(_) => {}
+                    // Like any other reference to a domain the caller cannot see: 404.
                     Err(diesel::result::Error::NotFound) => {
-                        return Err(ApiError::field(
-                            format!("domain_ids[{i}]"),
-                            format!("domain {id} not found"),
-                        ))
+                        return Err(ApiError::NotFound(format!(
+                            "domain_ids[{i}]: domain {id} not found"
+                        )))
                     }
                     // A database failure is not the client's mistake: 500/503, not 422.
                     Err(other) => return Err(other.into()),

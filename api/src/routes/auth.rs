@@ -19,8 +19,10 @@ use validator::Validate;
 #[schema(example = json!({"email": "admin@example.net", "password": "correct horse battery staple"}))]
 pub struct LoginRequest {
     #[validate(length(min = 1, max = 254, message = "enter the account's e-mail address"))]
+    #[schema(min_length = 1, max_length = 254)]
     pub email: String,
     #[validate(length(min = 1, max = 1024, message = "enter the password"))]
+    #[schema(min_length = 1, max_length = 1024)]
     pub password: String,
 }
 
@@ -29,6 +31,7 @@ pub struct LoginRequest {
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     #[validate(length(min = 1, max = 256, message = "send the refresh token from login"))]
+    #[schema(min_length = 1, max_length = 256)]
     pub refresh_token: String,
 }
 

@@ -194,14 +194,17 @@ crate::page_type!(
 #[into_params(parameter_in = Query)]
 pub struct QueueQuery {
     /// Recipients of this relay domain.
+    #[param(minimum = 1)]
     pub domain_id: Option<i64>,
     /// Recipients in this state. Without it: every state of mail still in the queue
     /// (`queued`, `deferred`, `delivering`, `held`); finished recipients (`delivered`,
     /// `bounced`, `expired`) are listed only when asked for by state.
     pub state: Option<DeliveryState>,
     /// Exact envelope sender; `<>` for the null sender.
+    #[param(min_length = 1, max_length = 512)]
     pub sender: Option<String>,
     /// Exact envelope recipient.
+    #[param(min_length = 1, max_length = 512, pattern = "[^<>\\s]")]
     pub recipient: Option<String>,
     /// Messages received before this time (RFC 3339, e.g. `2026-11-28T10:00:00Z`).
     pub received_before: Option<DateTime<Utc>>,
@@ -219,12 +222,15 @@ pub struct QueueQuery {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"domain_id": 12, "state": "deferred"}))]
 pub struct QueueFilterSpec {
+    #[schema(minimum = 1)]
     pub domain_id: Option<i64>,
     /// Without it: `queued`, `deferred`, `delivering` and `held` recipients.
     pub state: Option<DeliveryState>,
     /// Exact envelope sender; `<>` for the null sender.
+    #[schema(min_length = 1, max_length = 512)]
     pub sender: Option<String>,
     /// Exact envelope recipient.
+    #[schema(min_length = 1, max_length = 512, pattern = "[^<>\\s]")]
     pub recipient: Option<String>,
     /// Received before this time.
     pub received_before: Option<DateTime<Utc>>,
@@ -475,7 +481,7 @@ fn to_filter(
             ));
             None
         }
-        Some(s) if s.len() > MAX_ADDRESS_FILTER => {
+        Some(s) if s.chars().count() > MAX_ADDRESS_FILTER => {
             errors.push(FieldError::new(
                 name("sender"),
                 format!("must be at most {MAX_ADDRESS_FILTER} characters"),
@@ -490,7 +496,7 @@ fn to_filter(
             errors.push(FieldError::new(name("recipient"), "must not be empty"));
             None
         }
-        Some(r) if r.len() > MAX_ADDRESS_FILTER => {
+        Some(r) if r.chars().count() > MAX_ADDRESS_FILTER => {
             errors.push(FieldError::new(
                 name("recipient"),
                 format!("must be at most {MAX_ADDRESS_FILTER} characters"),

@@ -128,6 +128,7 @@ pub struct TargetQuery {
 pub struct TargetEventQuery {
     /// Only this port's events (default: every port of the host the caller may see).
     #[validate(range(min = 1, max = 65535, message = "must be a port number, 1 to 65535"))]
+    #[param(minimum = 1, maximum = 65535)]
     pub port: Option<i32>,
     /// Page size, 1 to 500 (default 50).
     pub limit: Option<i64>,
@@ -224,8 +225,10 @@ pub async fn target_events(
     query: ValidQuery<TargetEventQuery>,
 ) -> Result<web::Json<TargetEventPage>, ApiError> {
     let raw = req.match_info().get("host").unwrap_or_default();
+    // A host that could not be any domain's target names nothing this API knows of: 404, as
+    // for any other unknown host, with the reason.
     let host = names::normalize_target_host(raw, true)
-        .map_err(|e| ApiError::field("host", e.to_string()))?;
+        .map_err(|e| ApiError::NotFound(format!("no target {raw:?}: {e}")))?;
     let q = query.0;
     let page = PageRequest::new(q.limit, None)?;
     let before = match q.cursor.as_deref() {

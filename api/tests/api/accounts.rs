@@ -338,8 +338,10 @@ async fn plan_fields_on_non_customer_accounts_are_refused_naming_the_field() {
                 json!({"max_domains": 3}),
             )
             .await
-            .expect_problem(422);
-        assert_eq!(reply.error_fields(), vec!["max_domains"]);
+            // The body is valid; it does not fit the account it is sent to.
+            .expect_problem(409);
+        let detail = reply.body["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains("max_domains"), "{detail}");
     }
     let helper = app
         .get(&format!("/api/v1/accounts/{helper_id}"), &admin)

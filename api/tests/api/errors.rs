@@ -279,3 +279,94 @@ async fn a_database_outage_is_a_503_problem_not_a_500() {
         .await;
     app.get("/api/v1/domains", &token).await.expect(200);
 }
+
+#[tokio::test]
+async fn nul_characters_answer_422_naming_the_field_in_bodies_and_queries() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    // PostgreSQL text cannot hold NUL; it must never reach a query (that was a 500).
+    let reply = app
+        .post(
+            "/api/v1/queue/actions",
+            &admin,
+            json!({"action": "hold", "filter": {"sender": "a\u{0}b@example.org"}}),
+        )
+        .await
+        .expect_problem(422);
+    assert_eq!(reply.error_fields(), vec!["filter.sender"]);
+    let reply = app
+        .post(
+            "/api/v1/api-keys",
+            &admin,
+            json!({"name": "x\u{0}", "scopes": ["read"]}),
+        )
+        .await
+        .expect_problem(422);
+    assert_eq!(reply.error_fields(), vec!["name"]);
+    let reply = app
+        .get("/api/v1/queue?recipient=a%00b%40example.org", &admin)
+        .await
+        .expect_problem(422);
+    assert_eq!(reply.error_fields(), vec!["recipient"]);
+    // A backslash followed by "u0000" is not a NUL.
+    app.post(
+        "/api/v1/queue/actions",
+        &admin,
+        json!({"action": "hold", "filter": {"sender": "a\\u0000b@example.org"}}),
+    )
+    .await
+    .expect(200);
+}
+
+#[tokio::test]
+async fn numbers_with_an_integral_value_are_integers_as_json_schema_says() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let reply = app
+        .post(
+            "/api/v1/accounts",
+            &admin,
+            json!({"email": "c@tenant.test", "password": "a long enough password",
+                   "role": "customer", "max_domains": 7.0}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(reply.body["max_domains"], 7);
+    let reply = app
+        .post(
+            "/api/v1/queue/actions",
+            &admin,
+            json!({"action": "hold", "filter": {"domain_id": 4.5}}),
+        )
+        .await
+        .expect_problem(422);
+    assert_eq!(reply.error_fields(), vec!["filter.domain_id"]);
+    let reply = app
+        .post(
+            "/api/v1/queue/actions",
+            &admin,
+            json!({"action": "hold", "filter": {"domain_id": 1e300}}),
+        )
+        .await
+        .expect_problem(422);
+    assert_eq!(reply.error_fields(), vec!["filter.domain_id"]);
+}
+
+#[tokio::test]
+async fn a_fixed_path_under_an_id_route_answers_405_for_other_methods() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    // `/queue/{id}` has GET and DELETE, but `/queue/actions` is its own path with only POST.
+    for method in [Method::GET, Method::DELETE] {
+        let reply = app
+            .request(method.clone(), "/api/v1/queue/actions", Some(&admin), None)
+            .await
+            .expect_problem(405);
+        assert_eq!(reply.header("allow"), "POST", "{method}");
+    }
+    let reply = app
+        .get("/api/v1/queue/abc", &admin)
+        .await
+        .expect_problem(422);
+    assert_eq!(reply.error_fields(), vec!["id"]);
+}

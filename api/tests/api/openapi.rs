@@ -105,3 +105,35 @@ async fn swagger_ui_is_served() {
         .unwrap();
     assert!(init.contains("/api-docs/openapi.json"));
 }
+
+#[test]
+fn the_spec_states_the_rules_for_ids_and_page_sizes() {
+    let spec = committed_spec();
+    let mut ids = 0;
+    let mut limits = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for param in op["parameters"].as_array().into_iter().flatten() {
+                let schema = &param["schema"];
+                if param["in"] == "path" && schema["type"] == "integer" {
+                    assert_eq!(schema["minimum"], 1, "{method} {path} {}", param["name"]);
+                    ids += 1;
+                }
+                if param["in"] == "query" && param["name"] == "limit" {
+                    assert_eq!(schema["minimum"], 1, "{method} {path} limit");
+                    assert_eq!(schema["maximum"], 500, "{method} {path} limit");
+                    limits += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        ids >= 10 && limits >= 5,
+        "{ids} id parameters, {limits} limits"
+    );
+    let create = &spec["components"]["schemas"]["CreateAccount"]["properties"];
+    assert_eq!(create["password"]["minLength"], 12);
+    assert_eq!(create["email"]["format"], "email");
+    let login = &spec["components"]["schemas"]["LoginRequest"]["properties"];
+    assert_eq!(login["password"]["minLength"], 1);
+}

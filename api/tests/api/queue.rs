@@ -1571,3 +1571,20 @@ async fn bad_message_ids_answer_422_and_unknown_ones_404() {
         .await
         .expect_problem(404);
 }
+
+#[tokio::test]
+async fn address_filters_are_limited_in_characters_not_bytes() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    // The spec says maxLength 512, which counts characters.
+    let at_limit = "é".repeat(512);
+    app.get(&format!("/api/v1/queue?sender={at_limit}"), &admin)
+        .await
+        .expect(200);
+    let over = "é".repeat(513);
+    let reply = app
+        .get(&format!("/api/v1/queue?recipient={over}"), &admin)
+        .await
+        .expect_problem(422);
+    assert_eq!(reply.error_fields(), vec!["recipient"]);
+}

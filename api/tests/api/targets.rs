@@ -259,9 +259,26 @@ async fn bad_target_parameters_answer_422_naming_them() {
         ("/api/v1/targets/127.0.0.1/events?port=0", "port"),
         ("/api/v1/targets/127.0.0.1/events?port=http", "port"),
         ("/api/v1/targets/127.0.0.1/events?cursor=xyz", "cursor"),
-        ("/api/v1/targets/bad_host!/events", "host"),
     ] {
         let reply = app.get(path, &admin).await.expect_problem(422);
         assert_eq!(reply.error_fields(), vec![field.to_owned()], "{path}");
+    }
+}
+
+#[tokio::test]
+async fn events_of_a_host_that_cannot_be_a_target_answer_404_with_the_reason() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    for (host, reason) in [
+        ("bad_host!", "bad_host!"),
+        ("0", "unspecified"),
+        ("255.255.255.255", "broadcast"),
+    ] {
+        let reply = app
+            .get(&format!("/api/v1/targets/{host}/events"), &admin)
+            .await
+            .expect_problem(404);
+        let detail = reply.body["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains(reason), "{host}: {detail}");
     }
 }
