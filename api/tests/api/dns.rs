@@ -1,5 +1,6 @@
 //! `GET /domains/{id}/dns` and `POST /domains/{id}/dns/check`: the live DNS check against a
 //! real DNS server on loopback serving the zone each test writes.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::helpers::TestApp;
 use mxspool_testsink::Zone;
