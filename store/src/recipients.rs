@@ -130,7 +130,8 @@ pub fn replace(
             added: i64,
         }
         // Both data-modifying statements see the same snapshot: the DELETE takes what is not
-        // wanted, the INSERT what is not there, so neither touches the other's rows.
+        // wanted, the INSERT what is not there, so neither touches the other's rows. Both are
+        // hash anti-joins; only new rows pay for an insertion (and its foreign-key check).
         let changed: Changed = diesel::sql_query(
             "WITH wanted AS (SELECT unnest($2::text[]) AS local_part), \
              removed AS ( \
@@ -140,7 +141,9 @@ pub fn replace(
                  RETURNING 1), \
              added AS ( \
                  INSERT INTO domain_recipients (domain_id, local_part) \
-                 SELECT $1, local_part FROM wanted \
+                 SELECT $1, w.local_part FROM wanted w \
+                 WHERE NOT EXISTS (SELECT 1 FROM domain_recipients r \
+                                   WHERE r.domain_id = $1 AND r.local_part = w.local_part) \
                  ON CONFLICT DO NOTHING \
                  RETURNING 1) \
              SELECT (SELECT count(*) FROM removed) AS removed, \
@@ -174,7 +177,9 @@ pub fn add(conn: &mut PgConnection, domain: DomainId, locals: &[String]) -> Quer
     let row: Added = diesel::sql_query(
         "WITH added AS ( \
              INSERT INTO domain_recipients (domain_id, local_part) \
-             SELECT $1, unnest($2::text[]) \
+             SELECT $1, w.local_part FROM unnest($2::text[]) AS w (local_part) \
+             WHERE NOT EXISTS (SELECT 1 FROM domain_recipients r \
+                               WHERE r.domain_id = $1 AND r.local_part = w.local_part) \
              ON CONFLICT DO NOTHING \
              RETURNING 1) \
          SELECT count(*) AS added FROM added",

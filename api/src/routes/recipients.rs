@@ -141,6 +141,8 @@ fn local_part_of(input: &str, domain: &str) -> Result<String, String> {
     }
     let local = match input.rsplit_once('@') {
         None => input,
+        // The domain as stored (the usual case) needs no IDNA processing.
+        Some((local, host)) if host.eq_ignore_ascii_case(domain) => local,
         Some((local, host)) => {
             match names::normalize_mail_domain(host) {
                 Some(name) if name == domain => {}
