@@ -2,6 +2,7 @@
 
 from .account_page import AccountPage
 from .account_view import AccountView
+from .add_result import AddResult
 from .api_key_page import ApiKeyPage
 from .api_key_view import ApiKeyView
 from .attempt_outcome import AttemptOutcome
@@ -41,8 +42,12 @@ from .queue_item import QueueItem
 from .queue_message import QueueMessage
 from .queue_page import QueuePage
 from .queue_recipient import QueueRecipient
+from .recipient_list import RecipientList
+from .recipient_page import RecipientPage
 from .recipient_policy import RecipientPolicy
+from .recipient_view import RecipientView
 from .refresh_request import RefreshRequest
+from .replace_result import ReplaceResult
 from .role import Role
 from .scope import Scope
 from .service import Service
@@ -67,6 +72,7 @@ from .webhook_view import WebhookView
 __all__ = (
     "AccountPage",
     "AccountView",
+    "AddResult",
     "ApiKeyPage",
     "ApiKeyView",
     "AttemptOutcome",
@@ -106,8 +112,12 @@ __all__ = (
     "QueueMessage",
     "QueuePage",
     "QueueRecipient",
+    "RecipientList",
+    "RecipientPage",
     "RecipientPolicy",
+    "RecipientView",
     "RefreshRequest",
+    "ReplaceResult",
     "Role",
     "Scope",
     "Service",

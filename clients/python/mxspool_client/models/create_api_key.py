@@ -24,7 +24,8 @@ class CreateApiKey:
         scopes (list[Scope]): `["read"]` or `["read", "write"]` (`write` implies `read`).
         domain_ids (list[int] | None | Unset): Restrict the key to these domains (which the account must be able to
             see).
-        expires_at (datetime.datetime | None | Unset): When the key stops working; must be in the future.
+        expires_at (datetime.datetime | None | Unset): When the key stops working; must be in the future. Example:
+            2031-01-01T00:00:00Z.
     """
 
     name: str

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AddDomainAdminData, AddDomainAdminErrors, AddDomainAdminResponses, BulkActionData, BulkActionErrors, BulkActionResponses, CheckDnsData, CheckDnsErrors, CheckDnsResponses, CreateAccountData, CreateAccountErrors, CreateAccountResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateDomainData, CreateDomainErrors, CreateDomainResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteAccountData, DeleteAccountErrors, DeleteAccountResponses, DeleteApiKeyData, DeleteApiKeyErrors, DeleteApiKeyResponses, DeleteDomainData, DeleteDomainErrors, DeleteDomainResponses, DeleteMessageData, DeleteMessageErrors, DeleteMessageResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, DnsInstructionsData, DnsInstructionsErrors, DnsInstructionsResponses, DomainStatsData, DomainStatsErrors, DomainStatsResponses, FlushDomainData, FlushDomainErrors, FlushDomainResponses, GetAccountData, GetAccountErrors, GetAccountResponses, GetDomainData, GetDomainErrors, GetDomainResponses, GetMessageData, GetMessageErrors, GetMessageResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, HealthzData, HealthzErrors, HealthzResponses, HoldMessageData, HoldMessageErrors, HoldMessageResponses, ListAccountsData, ListAccountsErrors, ListAccountsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListDeliveriesData, ListDeliveriesErrors, ListDeliveriesResponses, ListDomainsData, ListDomainsErrors, ListDomainsResponses, ListQueueData, ListQueueErrors, ListQueueResponses, ListTargetsData, ListTargetsErrors, ListTargetsResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, MeData, MeErrors, MeResponses, ReadyzData, ReadyzErrors, ReadyzResponses, RefreshData, RefreshErrors, RefreshResponses, ReleaseMessageData, ReleaseMessageErrors, ReleaseMessageResponses, RemoveDomainAdminData, RemoveDomainAdminErrors, RemoveDomainAdminResponses, ResendDeliveryData, ResendDeliveryErrors, ResendDeliveryResponses, RetryMessageData, RetryMessageErrors, RetryMessageResponses, TargetEventsData, TargetEventsErrors, TargetEventsResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, UpdateAccountData, UpdateAccountErrors, UpdateAccountResponses, UpdateDomainData, UpdateDomainErrors, UpdateDomainResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses } from './types.gen.js';
+import type { AddDomainAdminData, AddDomainAdminErrors, AddDomainAdminResponses, AddRecipientsData, AddRecipientsErrors, AddRecipientsResponses, BulkActionData, BulkActionErrors, BulkActionResponses, CheckDnsData, CheckDnsErrors, CheckDnsResponses, CreateAccountData, CreateAccountErrors, CreateAccountResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateDomainData, CreateDomainErrors, CreateDomainResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteAccountData, DeleteAccountErrors, DeleteAccountResponses, DeleteApiKeyData, DeleteApiKeyErrors, DeleteApiKeyResponses, DeleteDomainData, DeleteDomainErrors, DeleteDomainResponses, DeleteMessageData, DeleteMessageErrors, DeleteMessageResponses, DeleteRecipientData, DeleteRecipientErrors, DeleteRecipientResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, DnsInstructionsData, DnsInstructionsErrors, DnsInstructionsResponses, DomainStatsData, DomainStatsErrors, DomainStatsResponses, FlushDomainData, FlushDomainErrors, FlushDomainResponses, GetAccountData, GetAccountErrors, GetAccountResponses, GetDomainData, GetDomainErrors, GetDomainResponses, GetMessageData, GetMessageErrors, GetMessageResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, HealthzData, HealthzErrors, HealthzResponses, HoldMessageData, HoldMessageErrors, HoldMessageResponses, ListAccountsData, ListAccountsErrors, ListAccountsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListDeliveriesData, ListDeliveriesErrors, ListDeliveriesResponses, ListDomainsData, ListDomainsErrors, ListDomainsResponses, ListQueueData, ListQueueErrors, ListQueueResponses, ListRecipientsData, ListRecipientsErrors, ListRecipientsResponses, ListTargetsData, ListTargetsErrors, ListTargetsResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, MeData, MeErrors, MeResponses, ReadyzData, ReadyzErrors, ReadyzResponses, RefreshData, RefreshErrors, RefreshResponses, ReleaseMessageData, ReleaseMessageErrors, ReleaseMessageResponses, RemoveDomainAdminData, RemoveDomainAdminErrors, RemoveDomainAdminResponses, ReplaceRecipientsData, ReplaceRecipientsErrors, ReplaceRecipientsResponses, ResendDeliveryData, ResendDeliveryErrors, ResendDeliveryResponses, RetryMessageData, RetryMessageErrors, RetryMessageResponses, TargetEventsData, TargetEventsErrors, TargetEventsResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, UpdateAccountData, UpdateAccountErrors, UpdateAccountResponses, UpdateDomainData, UpdateDomainErrors, UpdateDomainResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -277,6 +277,59 @@ export const checkDns = <ThrowOnError extends boolean = false>(options: Options<
 export const flushDomain = <ThrowOnError extends boolean = false>(options: Options<FlushDomainData, ThrowOnError>) => (options.client ?? client).post<FlushDomainResponses, FlushDomainErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/domains/{id}/flush',
+    ...options
+});
+
+/**
+ * List the recipients of a domain.
+ *
+ * In local-part order, optionally only those starting with `prefix`.
+ */
+export const listRecipients = <ThrowOnError extends boolean = false>(options: Options<ListRecipientsData, ThrowOnError>) => (options.client ?? client).get<ListRecipientsResponses, ListRecipientsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/domains/{id}/recipients',
+    ...options
+});
+
+/**
+ * Add recipients to a domain's list.
+ *
+ * Addresses already listed are counted as `unchanged`.
+ */
+export const addRecipients = <ThrowOnError extends boolean = false>(options: Options<AddRecipientsData, ThrowOnError>) => (options.client ?? client).post<AddRecipientsResponses, AddRecipientsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/domains/{id}/recipients',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Replace the recipient list of a domain.
+ *
+ * The list becomes exactly the addresses sent (up to 100,000), in one transaction; the answer
+ * counts what changed. Sending the same list again changes nothing (`added` and `removed` 0).
+ * An empty list empties it. One invalid address refuses the whole request, with every invalid
+ * position named (the first 100).
+ */
+export const replaceRecipients = <ThrowOnError extends boolean = false>(options: Options<ReplaceRecipientsData, ThrowOnError>) => (options.client ?? client).put<ReplaceRecipientsResponses, ReplaceRecipientsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/domains/{id}/recipients',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Remove one recipient from a domain's list.
+ */
+export const deleteRecipient = <ThrowOnError extends boolean = false>(options: Options<DeleteRecipientData, ThrowOnError>) => (options.client ?? client).delete<DeleteRecipientResponses, DeleteRecipientErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/domains/{id}/recipients/{address}',
     ...options
 });
 

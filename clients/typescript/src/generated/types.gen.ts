@@ -41,6 +41,20 @@ export type AccountView = {
 };
 
 /**
+ * What a `POST` changed.
+ */
+export type AddResult = {
+    /**
+     * Addresses that were not listed before.
+     */
+    added: number;
+    /**
+     * Addresses that were already listed.
+     */
+    unchanged: number;
+};
+
+/**
  * Primary key of `api_keys`.
  */
 export type ApiKeyId = number;
@@ -825,16 +839,75 @@ export type QueueRecipient = {
 };
 
 /**
+ * A list of addresses: the whole new list (`PUT`) or addresses to add (`POST`).
+ */
+export type RecipientList = {
+    /**
+     * Up to 100,000 addresses of this domain (`user@domain`), or bare local parts (`user`).
+     * Case does not matter; duplicates count once.
+     */
+    recipients: Array<string>;
+};
+
+/**
+ * One page of a domain's recipient list, in local-part order.
+ */
+export type RecipientPage = {
+    items: Array<RecipientView>;
+    /**
+     * Pass as `cursor` to get the next page; `null` on the last page.
+     */
+    next_cursor?: string | null;
+};
+
+/**
  * Which recipients the relay accepts at RCPT time: `any` local part, only `listed`
  * ones, or those the target host confirms (`verify`, a cached callout).
  */
 export type RecipientPolicy = 'any' | 'listed' | 'verify';
 
 /**
+ * One listed recipient.
+ */
+export type RecipientView = {
+    /**
+     * The full address, lower-cased local part.
+     */
+    address: string;
+    created_at: string;
+    /**
+     * The local part as stored (lower-cased).
+     */
+    local_part: string;
+};
+
+/**
  * A refresh token, for `/auth/refresh` and `/auth/logout`.
  */
 export type RefreshRequest = {
     refresh_token: string;
+};
+
+/**
+ * What a `PUT` changed.
+ */
+export type ReplaceResult = {
+    /**
+     * Addresses that were not listed before.
+     */
+    added: number;
+    /**
+     * Listed addresses that were not in the new list.
+     */
+    removed: number;
+    /**
+     * Addresses listed now.
+     */
+    total: number;
+    /**
+     * Addresses that were already listed.
+     */
+    unchanged: number;
 };
 
 /**
@@ -1388,7 +1461,7 @@ export type UpdateAccountErrors = {
      */
     404: Problem;
     /**
-     * The e-mail address is taken
+     * The e-mail address is taken, or plan limits were sent for an account that is not a customer
      */
     409: Problem;
     /**
@@ -1494,6 +1567,10 @@ export type CreateApiKeyErrors = {
      * The caller's role, plan or API key does not allow this
      */
     403: Problem;
+    /**
+     * A domain in `domain_ids` does not exist or is not visible to the caller
+     */
+    404: Problem;
     /**
      * The body is too large
      */
@@ -2267,6 +2344,248 @@ export type FlushDomainResponses = {
 };
 
 export type FlushDomainResponse = FlushDomainResponses[keyof FlushDomainResponses];
+
+export type ListRecipientsData = {
+    body?: never;
+    path: {
+        /**
+         * Domain id
+         */
+        id: number;
+    };
+    query?: {
+        /**
+         * Only local parts starting with this text (case-insensitive), e.g. `sales` finds
+         * `sales@…` and `sales.eu@…`.
+         */
+        prefix?: string;
+        /**
+         * Page size, 1 to 500 (default 50).
+         */
+        limit?: number;
+        /**
+         * `next_cursor` of the previous page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/domains/{id}/recipients';
+};
+
+export type ListRecipientsErrors = {
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: Problem;
+    /**
+     * The caller's role, plan or API key does not allow this
+     */
+    403: Problem;
+    /**
+     * No such domain, or not visible to the caller
+     */
+    404: Problem;
+    /**
+     * Invalid input; `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Unexpected server error
+     */
+    500: Problem;
+    /**
+     * The database is unreachable or overloaded; retry
+     */
+    503: Problem;
+};
+
+export type ListRecipientsError = ListRecipientsErrors[keyof ListRecipientsErrors];
+
+export type ListRecipientsResponses = {
+    /**
+     * One page of recipients
+     */
+    200: RecipientPage;
+};
+
+export type ListRecipientsResponse = ListRecipientsResponses[keyof ListRecipientsResponses];
+
+export type AddRecipientsData = {
+    body: RecipientList;
+    path: {
+        /**
+         * Domain id
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/domains/{id}/recipients';
+};
+
+export type AddRecipientsErrors = {
+    /**
+     * The body is not valid JSON
+     */
+    400: Problem;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: Problem;
+    /**
+     * The caller's role, plan or API key does not allow this
+     */
+    403: Problem;
+    /**
+     * No such domain, or not visible to the caller
+     */
+    404: Problem;
+    /**
+     * The body is too large
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Invalid input; `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Unexpected server error
+     */
+    500: Problem;
+    /**
+     * The database is unreachable or overloaded; retry
+     */
+    503: Problem;
+};
+
+export type AddRecipientsError = AddRecipientsErrors[keyof AddRecipientsErrors];
+
+export type AddRecipientsResponses = {
+    /**
+     * The addresses are listed
+     */
+    200: AddResult;
+};
+
+export type AddRecipientsResponse = AddRecipientsResponses[keyof AddRecipientsResponses];
+
+export type ReplaceRecipientsData = {
+    body: RecipientList;
+    path: {
+        /**
+         * Domain id
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/domains/{id}/recipients';
+};
+
+export type ReplaceRecipientsErrors = {
+    /**
+     * The body is not valid JSON
+     */
+    400: Problem;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: Problem;
+    /**
+     * The caller's role, plan or API key does not allow this
+     */
+    403: Problem;
+    /**
+     * No such domain, or not visible to the caller
+     */
+    404: Problem;
+    /**
+     * The body is too large
+     */
+    413: Problem;
+    /**
+     * The body is not sent as application/json
+     */
+    415: Problem;
+    /**
+     * Invalid input; `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Unexpected server error
+     */
+    500: Problem;
+    /**
+     * The database is unreachable or overloaded; retry
+     */
+    503: Problem;
+};
+
+export type ReplaceRecipientsError = ReplaceRecipientsErrors[keyof ReplaceRecipientsErrors];
+
+export type ReplaceRecipientsResponses = {
+    /**
+     * The list was replaced
+     */
+    200: ReplaceResult;
+};
+
+export type ReplaceRecipientsResponse = ReplaceRecipientsResponses[keyof ReplaceRecipientsResponses];
+
+export type DeleteRecipientData = {
+    body?: never;
+    path: {
+        /**
+         * Domain id
+         */
+        id: number;
+        /**
+         * The address (`bob@customer.example`) or its local part (`bob`), any case
+         */
+        address: string;
+    };
+    query?: never;
+    url: '/api/v1/domains/{id}/recipients/{address}';
+};
+
+export type DeleteRecipientErrors = {
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: Problem;
+    /**
+     * The caller's role, plan or API key does not allow this
+     */
+    403: Problem;
+    /**
+     * No such domain or listed address, or the domain is not visible to the caller
+     */
+    404: Problem;
+    /**
+     * Invalid input; `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Unexpected server error
+     */
+    500: Problem;
+    /**
+     * The database is unreachable or overloaded; retry
+     */
+    503: Problem;
+};
+
+export type DeleteRecipientError = DeleteRecipientErrors[keyof DeleteRecipientErrors];
+
+export type DeleteRecipientResponses = {
+    /**
+     * The address is no longer listed
+     */
+    204: void;
+};
+
+export type DeleteRecipientResponse = DeleteRecipientResponses[keyof DeleteRecipientResponses];
 
 export type DomainStatsData = {
     body?: never;

@@ -1,0 +1,250 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.problem import Problem
+from ...models.recipient_list import RecipientList
+from ...models.replace_result import ReplaceResult
+from ...types import Response
+
+
+def _get_kwargs(
+    id: int,
+    *,
+    body: RecipientList,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "put",
+        "url": "/api/v1/domains/{id}/recipients".format(
+            id=quote(str(id), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Problem | ReplaceResult | None:
+    if response.status_code == 200:
+        response_200 = ReplaceResult.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 500:
+        response_500 = Problem.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Problem | ReplaceResult]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    id: int,
+    *,
+    client: AuthenticatedClient,
+    body: RecipientList,
+) -> Response[Problem | ReplaceResult]:
+    """Replace the recipient list of a domain.
+
+     The list becomes exactly the addresses sent (up to 100,000), in one transaction; the answer
+    counts what changed. Sending the same list again changes nothing (`added` and `removed` 0).
+    An empty list empties it. One invalid address refuses the whole request, with every invalid
+    position named (the first 100).
+
+    Args:
+        id (int):
+        body (RecipientList): A list of addresses: the whole new list (`PUT`) or addresses to add
+            (`POST`). Example: {'recipients': ['alice@customer.example', 'Bob@customer.example',
+            'sales']}.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | ReplaceResult]
+    """
+
+    kwargs = _get_kwargs(
+        id=id,
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    id: int,
+    *,
+    client: AuthenticatedClient,
+    body: RecipientList,
+) -> Problem | ReplaceResult | None:
+    """Replace the recipient list of a domain.
+
+     The list becomes exactly the addresses sent (up to 100,000), in one transaction; the answer
+    counts what changed. Sending the same list again changes nothing (`added` and `removed` 0).
+    An empty list empties it. One invalid address refuses the whole request, with every invalid
+    position named (the first 100).
+
+    Args:
+        id (int):
+        body (RecipientList): A list of addresses: the whole new list (`PUT`) or addresses to add
+            (`POST`). Example: {'recipients': ['alice@customer.example', 'Bob@customer.example',
+            'sales']}.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | ReplaceResult
+    """
+
+    return sync_detailed(
+        id=id,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    id: int,
+    *,
+    client: AuthenticatedClient,
+    body: RecipientList,
+) -> Response[Problem | ReplaceResult]:
+    """Replace the recipient list of a domain.
+
+     The list becomes exactly the addresses sent (up to 100,000), in one transaction; the answer
+    counts what changed. Sending the same list again changes nothing (`added` and `removed` 0).
+    An empty list empties it. One invalid address refuses the whole request, with every invalid
+    position named (the first 100).
+
+    Args:
+        id (int):
+        body (RecipientList): A list of addresses: the whole new list (`PUT`) or addresses to add
+            (`POST`). Example: {'recipients': ['alice@customer.example', 'Bob@customer.example',
+            'sales']}.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | ReplaceResult]
+    """
+
+    kwargs = _get_kwargs(
+        id=id,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    id: int,
+    *,
+    client: AuthenticatedClient,
+    body: RecipientList,
+) -> Problem | ReplaceResult | None:
+    """Replace the recipient list of a domain.
+
+     The list becomes exactly the addresses sent (up to 100,000), in one transaction; the answer
+    counts what changed. Sending the same list again changes nothing (`added` and `removed` 0).
+    An empty list empties it. One invalid address refuses the whole request, with every invalid
+    position named (the first 100).
+
+    Args:
+        id (int):
+        body (RecipientList): A list of addresses: the whole new list (`PUT`) or addresses to add
+            (`POST`). Example: {'recipients': ['alice@customer.example', 'Bob@customer.example',
+            'sales']}.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | ReplaceResult
+    """
+
+    return (
+        await asyncio_detailed(
+            id=id,
+            client=client,
+            body=body,
+        )
+    ).parsed
