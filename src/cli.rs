@@ -40,6 +40,8 @@ pub enum Command {
     Queue(crate::admin::QueueArgs),
     /// API keys through the API: create, list, revoke.
     Keys(crate::admin::KeysArgs),
+    /// Log in to the API and print an access token (for MXSPOOL_TOKEN).
+    Login(crate::admin::LoginArgs),
 }
 
 /// Entry point: parses arguments, runs the subcommand, maps failure to exit code 1
@@ -54,6 +56,7 @@ pub fn main() -> ExitCode {
         Command::Domains(args) => return crate::admin::run_domains(args),
         Command::Queue(args) => return crate::admin::run_queue(args),
         Command::Keys(args) => return crate::admin::run_keys(args),
+        Command::Login(args) => return crate::admin::run_login(args),
         server => server,
     };
     let config = match Config::load(&cli.flags) {
@@ -69,9 +72,11 @@ pub fn main() -> ExitCode {
         Command::Api => crate::server::Components::API,
         Command::Relay => crate::server::Components::RELAY,
         Command::Migrate => crate::server::Components::NONE,
-        Command::Openapi { .. } | Command::Domains(_) | Command::Queue(_) | Command::Keys(_) => {
-            return ExitCode::SUCCESS
-        }
+        Command::Openapi { .. }
+        | Command::Domains(_)
+        | Command::Queue(_)
+        | Command::Keys(_)
+        | Command::Login(_) => return ExitCode::SUCCESS,
     };
     match crate::server::run(&config, components) {
         Ok(()) => ExitCode::SUCCESS,

@@ -128,6 +128,8 @@ fn run(args: &[&str], env: &[(&str, &str)]) -> Run {
         .env_remove("MXSPOOL_URL")
         .env_remove("MXSPOOL_TOKEN")
         .env_remove("MXSPOOL_CONFIG")
+        .env_remove("MXSPOOL_PASSWORD")
+        .env_remove("MXSPOOL_EMAIL")
         .env_remove("DATABASE_URL")
         .stdin(Stdio::null());
     for (k, v) in env {
@@ -508,6 +510,75 @@ fn admin_commands_need_no_server_configuration() {
     )
     .ok();
     assert!(spec.stdout.contains("\"openapi\""));
+}
+
+#[test]
+fn login_prints_an_access_token_for_the_other_commands() {
+    let s = Server::start();
+    let url = s.api.as_str();
+    // The password from the environment.
+    let token = run(
+        &["login"],
+        &[("MXSPOOL_URL", url), ("MXSPOOL_PASSWORD", PASSWORD)],
+    )
+    .ok()
+    .stdout;
+    assert_eq!(token.lines().count(), 1);
+    let page = s
+        .cli_as(token.trim(), &["domains", "list", "--json"])
+        .ok()
+        .json();
+    assert_eq!(page, json!({"items": [], "next_cursor": null}));
+
+    // From standard input, with the whole token response.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mxspool"))
+        .args([
+            "login",
+            "--json",
+            "--email",
+            "ADMIN@localhost",
+            "--url",
+            url,
+        ])
+        .env_remove("MXSPOOL_PASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "{PASSWORD}").unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let tokens: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(tokens["token_type"], "Bearer");
+    assert!(tokens["refresh_token"]
+        .as_str()
+        .unwrap()
+        .starts_with("mxr_"));
+    s.cli_as(tokens["access_token"].as_str().unwrap(), &["keys", "list"])
+        .ok();
+
+    let wrong = run(
+        &["login"],
+        &[
+            ("MXSPOOL_URL", url),
+            ("MXSPOOL_PASSWORD", "not the password"),
+        ],
+    )
+    .code(4);
+    assert!(
+        wrong
+            .error_line()
+            .starts_with("mxspool: Authentication required (401): "),
+        "{wrong:#?}"
+    );
+    assert_eq!(wrong.stdout, "");
+    // No password at all (empty standard input): a usage error, nothing sent.
+    run(&["login"], &[("MXSPOOL_URL", url)]).code(2);
 }
 
 #[test]

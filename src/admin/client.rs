@@ -59,11 +59,23 @@ impl Client {
         })
     }
 
+    /// A client without credentials, for `POST /auth/login`.
+    pub fn anonymous(url: &str) -> Result<Client, CliError> {
+        let mut client = Client::new(url, Some("-"))?;
+        client.token.clear();
+        Ok(client)
+    }
+
     fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        self.http
+        let builder = self
+            .http
             .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .header(reqwest::header::ACCEPT, "application/json")
+            .header(reqwest::header::ACCEPT, "application/json");
+        if self.token.is_empty() {
+            builder
+        } else {
+            builder.bearer_auth(&self.token)
+        }
     }
 
     /// Sends the request; a 2xx body is returned as JSON (`Value::Null` when empty, as for

@@ -166,6 +166,30 @@ pub struct KeysArgs {
     pub command: KeysCommand,
 }
 
+/// `mxspool login`
+#[derive(Debug, clap::Args)]
+pub struct LoginArgs {
+    /// The API's base URL (the `/api/v1` suffix is optional).
+    #[arg(
+        long,
+        env = "MXSPOOL_URL",
+        value_name = "URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub url: String,
+    /// The account's e-mail address.
+    #[arg(
+        long,
+        env = "MXSPOOL_EMAIL",
+        value_name = "EMAIL",
+        default_value = "admin@localhost"
+    )]
+    pub email: String,
+    /// Print the API's token response (with the refresh token) instead of the access token.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// What a subcommand works with.
 pub struct Ctx {
     pub client: Client,
@@ -209,6 +233,52 @@ pub fn run_queue(args: QueueArgs) -> ExitCode {
 /// Runs `mxspool keys …`.
 pub fn run_keys(args: KeysArgs) -> ExitCode {
     run(&args.conn, |ctx| keys::run(ctx, args.command))
+}
+
+/// Runs `mxspool login`: the password comes from `MXSPOOL_PASSWORD` or, without it, the first
+/// line of standard input (never a flag, which other users could read in the process list).
+pub fn run_login(args: LoginArgs) -> ExitCode {
+    let result = login(&args);
+    match result {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        Err(e) => {
+            eprintln!("mxspool: {}", e.message());
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn login(args: &LoginArgs) -> Result<(), CliError> {
+    let client = Client::anonymous(&args.url)?;
+    let password = match std::env::var("MXSPOOL_PASSWORD") {
+        Ok(p) if !p.is_empty() => p,
+        _ => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| CliError::Usage(format!("reading the password: {e}")))?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    if password.is_empty() {
+        return Err(CliError::Usage(
+            "no password: set MXSPOOL_PASSWORD or write it on standard input".to_owned(),
+        ));
+    }
+    let tokens = client.post(
+        "/auth/login",
+        &serde_json::json!({"email": args.email, "password": password}),
+    )?;
+    if args.json {
+        output::print_json(&tokens);
+        return Ok(());
+    }
+    let access = tokens
+        .get("access_token")
+        .and_then(Value::as_str)
+        .ok_or_else(|| CliError::Other("the login answer has no access_token".to_owned()))?;
+    println!("{access}");
+    Ok(())
 }
 
 /// A domain named by id (`12`) or by name (`example.com`, any spelling the API normalises)
