@@ -252,13 +252,7 @@ fn login(args: &LoginArgs) -> Result<(), CliError> {
     let client = Client::anonymous(&args.url)?;
     let password = match std::env::var("MXSPOOL_PASSWORD") {
         Ok(p) if !p.is_empty() => p,
-        _ => {
-            let mut line = String::new();
-            std::io::stdin()
-                .read_line(&mut line)
-                .map_err(|e| CliError::Usage(format!("reading the password: {e}")))?;
-            line.trim_end_matches(['\r', '\n']).to_owned()
-        }
+        _ => read_password()?,
     };
     if password.is_empty() {
         return Err(CliError::Usage(
@@ -279,6 +273,35 @@ fn login(args: &LoginArgs) -> Result<(), CliError> {
         .ok_or_else(|| CliError::Other("the login answer has no access_token".to_owned()))?;
     println!("{access}");
     Ok(())
+}
+
+/// One line of standard input; on a terminal asked for on standard error and not echoed.
+fn read_password() -> Result<String, CliError> {
+    use nix::sys::termios::{tcgetattr, tcsetattr, LocalFlags, SetArg};
+    use std::io::IsTerminal;
+    let stdin = std::io::stdin();
+    let terminal = stdin.is_terminal();
+    let saved = if terminal {
+        eprint!("Password: ");
+        tcgetattr(&stdin).ok()
+    } else {
+        None
+    };
+    if let Some(original) = &saved {
+        let mut quiet = original.clone();
+        quiet.local_flags.remove(LocalFlags::ECHO);
+        let _ = tcsetattr(&stdin, SetArg::TCSAFLUSH, &quiet);
+    }
+    let mut line = String::new();
+    let read = stdin.read_line(&mut line);
+    if let Some(original) = &saved {
+        let _ = tcsetattr(&stdin, SetArg::TCSAFLUSH, original);
+    }
+    if terminal {
+        eprintln!();
+    }
+    read.map_err(|e| CliError::Usage(format!("reading the password: {e}")))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
 /// A domain named by id (`12`) or by name (`example.com`, any spelling the API normalises)
