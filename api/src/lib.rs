@@ -13,6 +13,7 @@ pub mod routes;
 pub mod startup;
 pub mod state;
 pub mod webhooks;
+pub mod whitelist;
 
 pub use startup::Application;
 pub use state::{ApiConfig, AppState};

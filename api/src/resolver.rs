@@ -2,7 +2,9 @@
 //! nameservers (MXSPOOL_DNS_SERVERS; tests point them at a DNS server on loopback) or the
 //! system's. It keeps no cache, so a customer who just fixed a record sees the fix at once.
 
-use hickory_resolver::config::{LookupIpStrategy, NameServerConfig, ResolverConfig, ResolverOpts};
+use hickory_resolver::config::{
+    LookupIpStrategy, NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts,
+};
 use hickory_resolver::name_server::TokioConnectionProvider;
 use hickory_resolver::proto::xfer::Protocol;
 use hickory_resolver::TokioResolver;
@@ -16,6 +18,9 @@ pub fn build(servers: Option<&[SocketAddr]>) -> Result<TokioResolver, String> {
     options.attempts = 2;
     options.ip_strategy = LookupIpStrategy::Ipv4AndIpv6;
     options.cache_size = 0;
+    // What the world sees, not this machine's /etc/hosts (which names 127.0.0.1 and often
+    // the host's own addresses).
+    options.use_hosts_file = ResolveHosts::Never;
     // Report what the zone says: a CNAME at an MX target must be visible, not followed silently
     // into an answer that hides it.
     options.preserve_intermediates = true;

@@ -5,13 +5,13 @@
 //! nameservers at [`DnsServer::addr`] (UDP, and TCP on the same port).
 
 use hickory_proto::op::{Header, MessageType, OpCode, ResponseCode};
-use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX};
+use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, PTR};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use hickory_server::authority::MessageResponseBuilder;
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::ServerFuture;
 use std::collections::HashMap;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::net::{TcpListener, UdpSocket};
@@ -34,11 +34,32 @@ enum Entry {
     A(Ipv4Addr),
     Aaaa(Ipv6Addr),
     Cname(String),
+    Ptr(String),
     ServFail,
 }
 
 fn key(name: &str) -> String {
     name.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// The owner name of an address's PTR record, as [`key`] spells names.
+fn reverse_name(address: IpAddr) -> String {
+    match address {
+        IpAddr::V4(v4) => {
+            let [a, b, c, d] = v4.octets();
+            format!("{d}.{c}.{b}.{a}.in-addr.arpa")
+        }
+        IpAddr::V6(v6) => {
+            let mut labels: Vec<String> = v6
+                .octets()
+                .iter()
+                .flat_map(|byte| [byte >> 4, byte & 0x0f])
+                .map(|nibble| format!("{nibble:x}"))
+                .collect();
+            labels.reverse();
+            format!("{}.ip6.arpa", labels.join("."))
+        }
+    }
 }
 
 impl Zone {
@@ -82,6 +103,16 @@ impl Zone {
             .entry(key(name))
             .or_default()
             .push(Entry::Cname(target.to_owned()));
+        self
+    }
+
+    /// Adds `address PTR name`, owned by the address's reverse name (`…in-addr.arpa` or
+    /// `…ip6.arpa`); several calls for one address give it several names.
+    pub fn ptr(mut self, address: IpAddr, name: &str) -> Zone {
+        self.names
+            .entry(reverse_name(address))
+            .or_default()
+            .push(Entry::Ptr(name.to_owned()));
         self
     }
 
@@ -148,6 +179,12 @@ impl Zone {
                         }
                     };
                     RData::MX(MX::new(*preference, exchange))
+                }
+                (Entry::Ptr(target), RecordType::PTR) => {
+                    match Name::from_ascii(format!("{}.", key(target))) {
+                        Ok(name) => RData::PTR(PTR(name)),
+                        Err(_) => continue,
+                    }
                 }
                 (Entry::A(ip), RecordType::A) => RData::A(A(*ip)),
                 (Entry::Aaaa(ip), RecordType::AAAA) => RData::AAAA(AAAA(*ip)),
@@ -376,5 +413,24 @@ mod tests {
             panic!("no MX answer: {mx:?}");
         };
         assert!(record.exchange().is_root());
+    }
+
+    #[tokio::test]
+    async fn ptr_records_answer_reverse_names_of_both_families() {
+        let zone = Zone::new()
+            .ptr("127.0.0.2".parse().unwrap(), "mx2.relay.test")
+            .ptr("2001:db8::25".parse().unwrap(), "mx6.relay.test");
+        let server = DnsServer::start(zone).await.unwrap();
+        let v4 = ask(&server, "2.0.0.127.in-addr.arpa.", RecordType::PTR).await;
+        let Some(RData::PTR(name)) = v4.answers().first().map(|r| r.data()) else {
+            panic!("no PTR answer: {v4:?}");
+        };
+        assert_eq!(name.0.to_ascii(), "mx2.relay.test.");
+        let v6_name = "5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.";
+        let v6 = ask(&server, v6_name, RecordType::PTR).await;
+        let Some(RData::PTR(name)) = v6.answers().first().map(|r| r.data()) else {
+            panic!("no PTR answer: {v6:?}");
+        };
+        assert_eq!(name.0.to_ascii(), "mx6.relay.test.");
     }
 }

@@ -11,6 +11,7 @@ pub mod queue;
 pub mod recipients;
 pub mod targets;
 pub mod webhooks;
+pub mod whitelist;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -53,6 +54,9 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
         .service(queue::domain_stats)
         .service(targets::list_targets)
         .service(targets::target_events)
+        .service(whitelist::domain_whitelist_report)
+        .service(whitelist::verify_whitelist)
+        .service(whitelist::whitelist_overview)
         .service(webhooks::list_webhooks)
         .service(webhooks::create_webhook)
         .service(webhooks::get_webhook)

@@ -15,3 +15,4 @@ mod queue;
 mod recipients;
 mod targets;
 mod webhooks;
+mod whitelist;

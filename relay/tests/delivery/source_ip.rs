@@ -44,5 +44,25 @@ async fn attempts_record_the_local_address_they_left_from() {
         ],
         "both the accepted and the refused attempt name the local address"
     );
+    // They are the whitelist report's evidence for that address (newest first).
+    let evidence = mxspool_store::whitelist::evidence(
+        &mut relay.conn(),
+        &[domain],
+        &["127.0.0.1".to_owned(), "127.0.0.2".to_owned()],
+        10,
+    )
+    .unwrap();
+    let mut codes: Vec<(String, Option<i32>)> = evidence
+        .iter()
+        .map(|e| (e.source_ip.clone(), e.code))
+        .collect();
+    codes.sort();
+    assert_eq!(
+        codes,
+        vec![
+            ("127.0.0.1".to_owned(), Some(250)),
+            ("127.0.0.1".to_owned(), Some(554))
+        ]
+    );
     relay.stop().await;
 }
