@@ -1,4 +1,4 @@
-//! The admin commands, `mxspool domains|queue|keys …`: the REST API from a shell.
+//! The admin commands, `mxspool domains|queue|keys|login …`: the REST API from a shell.
 //!
 //! They need no server configuration and no database: only the API's URL (`--url` /
 //! `MXSPOOL_URL`, default `http://127.0.0.1:8080`) and a bearer token (`--token` /
