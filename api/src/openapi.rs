@@ -133,7 +133,8 @@ impl Modify for CommonErrors {
 
 /// States in the spec the input rules the server enforces for every operation alike, so that
 /// clients (and generated SDKs, and fuzzers) know them: an integer in the path is an id, 1 or
-/// more ([`crate::extract::path_id`]); `limit` is 1 to [`MAX_LIMIT`](crate::pagination::MAX_LIMIT).
+/// more ([`crate::extract::path_id`]); `limit` is 1 to [`MAX_LIMIT`](crate::pagination::MAX_LIMIT)
+/// unless the operation states other bounds.
 struct InputRules;
 
 impl Modify for InputRules {
@@ -157,12 +158,15 @@ impl Modify for InputRules {
                             utoipa::openapi::schema::Type::Integer,
                         );
                     match (&param.parameter_in, param.name.as_str()) {
+                        // A handler's own bounds (`#[param(maximum = …)]`) win.
                         (ParameterIn::Path, _) if integer => {
-                            schema.minimum = Some(1.into());
+                            schema.minimum.get_or_insert(1.into());
                         }
                         (ParameterIn::Query, "limit") if integer => {
-                            schema.minimum = Some(1.into());
-                            schema.maximum = Some(crate::pagination::MAX_LIMIT.into());
+                            schema.minimum.get_or_insert(1.into());
+                            schema
+                                .maximum
+                                .get_or_insert(crate::pagination::MAX_LIMIT.into());
                         }
                         _ => {}
                     }
