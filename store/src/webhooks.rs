@@ -814,6 +814,20 @@ pub fn cancel(conn: &mut PgConnection, id: i64, reason: &str) -> QueryResult<Web
         .get_result(conn)
 }
 
+/// Removes up to `limit` finished deliveries (succeeded, failed, cancelled) last touched more
+/// than `keep` ago, so the delivery log does not grow without bound. Returns how many went.
+pub fn prune(conn: &mut PgConnection, keep: Duration, limit: i64) -> QueryResult<usize> {
+    diesel::sql_query(
+        "DELETE FROM webhook_deliveries WHERE id IN ( \
+             SELECT id FROM webhook_deliveries \
+             WHERE status <> 'pending' AND updated_at < now() - make_interval(secs => $1) \
+             LIMIT $2 FOR UPDATE SKIP LOCKED)",
+    )
+    .bind::<Double, _>(keep.as_secs_f64())
+    .bind::<BigInt, _>(limit)
+    .execute(conn)
+}
+
 /// Whether the target is still down without interruption since `since` (a `target.down`
 /// is sent only when its target stayed down for the whole grace period).
 pub fn still_down_since(

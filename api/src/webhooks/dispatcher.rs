@@ -56,11 +56,13 @@ impl Dispatcher {
     pub async fn round(&self, thresholds: bool) -> Result<bool, String> {
         let batch = self.config.batch;
         let lease = self.config.lease;
+        let keep = self.config.keep_deliveries;
         let (fanned, claimed) = self
             .db(move |conn| {
                 let fanned = store::fan_out(conn, 100)?;
                 if thresholds {
                     store::evaluate_queue_thresholds(conn)?;
+                    store::prune(conn, keep, 10_000)?;
                 }
                 let claimed = store::claim_due(conn, batch, lease)?;
                 Ok((fanned, claimed))

@@ -39,11 +39,13 @@ pub struct WebhookConfig {
     pub lease: Duration,
     /// Deliveries sent at once per node.
     pub batch: i64,
+    /// How long finished deliveries stay in the log.
+    pub keep_deliveries: Duration,
 }
 
 impl Default for WebhookConfig {
     /// 10 s, 1 min, 5 min, 30 min, 2 h, then every 6 h, 8 attempts in all (about 15 hours);
-    /// 10 s timeout.
+    /// 10 s timeout; finished deliveries kept 30 days.
     fn default() -> Self {
         WebhookConfig {
             enabled: true,
@@ -57,6 +59,7 @@ impl Default for WebhookConfig {
             request_timeout: Duration::from_secs(10),
             lease: Duration::from_secs(60),
             batch: 20,
+            keep_deliveries: Duration::from_secs(30 * 24 * 3600),
         }
     }
 }

@@ -198,6 +198,7 @@ fn fast() -> WebhookConfig {
         request_timeout: Duration::from_secs(5),
         lease: Duration::from_secs(30),
         batch: 20,
+        keep_deliveries: Duration::from_secs(3600),
     }
 }
 
@@ -1063,4 +1064,33 @@ async fn two_dispatchers_deliver_each_event_once() {
     seen.dedup();
     assert_eq!(seen.len(), 40);
     assert!(got.iter().all(|r| verify(&secret, r)));
+}
+
+#[tokio::test]
+async fn finished_deliveries_leave_the_log_after_the_retention_time() {
+    let app = spawn_app().await;
+    let receiver = Receiver::start().await;
+    let (_, token) = app.customer("c@example.com", 5, false).await;
+    let (id, _) = webhook(
+        &app,
+        &token,
+        json!({"url": receiver.url("/"), "events": ["target.down"]}),
+    )
+    .await;
+    for _ in 0..3 {
+        app.post(&format!("/api/v1/webhooks/{id}/test"), &token, json!({}))
+            .await
+            .expect(200);
+    }
+    let log = deliveries(&app, &token, id).await;
+    let old = log[2]["id"].as_i64().unwrap();
+    // fast() keeps finished deliveries an hour.
+    app.sql(&format!(
+        "UPDATE webhook_deliveries SET updated_at = now() - interval '2 hours' WHERE id = {old}"
+    ))
+    .await;
+    let log = wait_deliveries(&app, &token, id, |l| l.len() == 2).await;
+    let ids: Vec<i64> = log.iter().map(|d| d["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert!(!ids.contains(&old));
 }
