@@ -53,6 +53,7 @@ pub enum ReportFormat {
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// `json` (default) or `text`.
+    #[param(inline)]
     pub format: Option<ReportFormat>,
 }
 
@@ -62,8 +63,10 @@ pub struct ReportQuery {
 #[into_params(parameter_in = Query)]
 pub struct OverviewQuery {
     /// `json` (default) or `text`.
+    #[param(inline)]
     pub format: Option<ReportFormat>,
     /// Domains per page, 1 to 100 (default 50): each costs a look at its evidence.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
