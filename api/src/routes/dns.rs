@@ -167,8 +167,7 @@ async fn check_now(
     })
 }
 
-/// What to publish in DNS so that the domain uses this service as its backup MX, and whether
-/// live DNS already says so.
+/// The MX record to publish for the backup MX, and a live check of what DNS says now.
 ///
 /// The check runs now against the configured nameservers and is stored on the domain
 /// (`last_dns_check`). Lookups that fail are reported in the body (`lookup`: `nxdomain`,
