@@ -73,6 +73,8 @@ enum Asked {
     Answer(u16, String),
     /// No usable answer (connection, timeout, garbage, a refusal before RCPT).
     Failed(String),
+    /// The target cannot be asked about this address (a UTF-8 address and no SMTPUTF8).
+    Undecided(String),
 }
 
 #[derive(Debug, Clone)]
@@ -148,6 +150,10 @@ impl Callouts {
             Asked::Answer(_, line) => {
                 tracing::info!(rcpt = %address, reply = %line, "callout answered temporarily");
                 return Ok(stand_in(domain, stored.as_ref(), &line));
+            }
+            Asked::Undecided(why) => {
+                tracing::info!(rcpt = %address, why = %why, "callout cannot decide");
+                return Ok(stand_in(domain, stored.as_ref(), &why));
             }
             Asked::Failed(why) => {
                 tracing::info!(rcpt = %address, target = %domain.target_host, error = %why, "callout failed");
@@ -426,13 +432,24 @@ async fn converse(stream: TcpStream, hostname: &str, address: &str) -> Asked {
     if matches!(greeted, Ok((code, _)) if (500..600).contains(&code)) {
         greeted = command(&mut read, &mut write, &format!("HELO {hostname}")).await;
     }
-    if let Err(failed) = step("EHLO", greeted) {
-        return failed;
-    }
-    if let Err(failed) = step(
-        "MAIL FROM:<>",
-        command(&mut read, &mut write, "MAIL FROM:<>").await,
-    ) {
+    let extensions = match step("EHLO", greeted) {
+        Ok((_, text)) => text,
+        Err(failed) => return failed,
+    };
+    // A UTF-8 address may only be given to a server that takes SMTPUTF8 (RFC 6531).
+    let mail = if address.is_ascii() {
+        "MAIL FROM:<>"
+    } else if extensions
+        .split_ascii_whitespace()
+        .map(|word| word.trim_start_matches(|c: char| c.is_ascii_digit() || c == '-'))
+        .any(|word| word.eq_ignore_ascii_case("SMTPUTF8"))
+    {
+        "MAIL FROM:<> SMTPUTF8"
+    } else {
+        let _ = write.write_all(b"QUIT\r\n").await;
+        return Asked::Undecided("the target does not offer SMTPUTF8".to_owned());
+    };
+    if let Err(failed) = step("MAIL FROM:<>", command(&mut read, &mut write, mail).await) {
         return failed;
     }
     let asked = match command(&mut read, &mut write, &format!("RCPT TO:<{address}>")).await {

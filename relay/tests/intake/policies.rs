@@ -410,3 +410,20 @@ async fn a_backup_only_verify_domain_answers_from_its_cache_while_the_primary_is
     s.cmd("RCPT TO:<bob@both.example>", "450 4.4.3").await;
     assert_eq!(sink.transactions(), 0);
 }
+
+#[tokio::test]
+async fn a_utf8_address_is_not_asked_of_a_target_without_smtputf8() {
+    let sink = SinkServer::start().await.expect("sink");
+    let env = env();
+    let id = domain_at(&env, "verify.example", "verify", sink.port());
+    let mut s = env.session().await;
+    s.ehlo().await;
+    s.cmd("MAIL FROM:<sender@outside.example> SMTPUTF8", "250")
+        .await;
+    s.cmd("RCPT TO:<jürgen@verify.example>", "450 4.4.3").await;
+    assert_eq!(stored(&env, id, "jürgen"), None);
+    assert_eq!(sink.transactions(), 0, "no MAIL FROM without SMTPUTF8");
+    // The target itself is fine: the next address is asked at once.
+    s.cmd("RCPT TO:<juergen@verify.example>", "250 2.1.5").await;
+    assert_eq!(sink.transactions(), 1);
+}
