@@ -140,3 +140,30 @@ def test_flush_when_back_waits_for_a_greeting_then_flushes(
     assert back.returncode == 0, back
     assert back.stdout.startswith(f"{name}: 127.0.0.1:{port} is back; ")
     assert "waiting recipients are due now" in back.stdout
+
+
+def test_whitelist_report_prints_addresses_verdicts_and_snippets(
+    server: Server, admin: AuthenticatedClient, admin_token: str
+) -> None:
+    name = f"allow-{secrets.token_hex(4)}.example"
+    port = closed_port()
+    domain = create_domain.sync(client=admin, body=CreateDomain(name=name, target_host="127.0.0.1", target_port=port))
+    assert isinstance(domain, DomainView)
+
+    report = run_example(server, admin_token, "whitelist_report.py", name)
+    assert report.returncode == 0, report
+    lines = report.stdout.splitlines()
+    assert lines[0] == f"Whitelist report for {name} (primary 127.0.0.1:{port})"
+    assert lines[1] == "Backup MX: mx.test"
+    assert any(line.strip().startswith("127.0.0.1/32") for line in lines)
+    assert any(line.split()[:2] == ["127.0.0.1", "unknown"] for line in lines if line.startswith("  127.0.0.1 "))
+    assert "== Postfix ==" in lines
+
+    postfix = run_example(server, admin_token, "whitelist_report.py", name, "--snippet", "postfix")
+    assert postfix.returncode == 0, postfix
+    assert "127.0.0.1" in postfix.stdout
+    assert "== Postfix ==" not in postfix.stdout
+
+    unknown = run_example(server, admin_token, "whitelist_report.py", name, "--snippet", "sendmail")
+    assert unknown.returncode == 1
+    assert "there are: " in unknown.stderr and "postfix" in unknown.stderr

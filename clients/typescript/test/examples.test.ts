@@ -138,3 +138,28 @@ test('flush when back waits for a greeting, then flushes', async () => {
     await new Promise((resolve) => primary.close(resolve));
   }
 });
+
+test('whitelist report prints addresses, verdicts and snippets', async () => {
+  const name = `allow-${randomBytes(4).toString('hex')}.example`;
+  const port = await closedPort();
+  const { data: domain } = await createDomain({ client: admin, body: { name, target_host: '127.0.0.1', target_port: port } });
+  assert.ok(domain);
+
+  const report = await runExample('whitelist_report.mjs', name);
+  assert.equal(report.code, 0, report.stderr);
+  const lines = report.stdout.split('\n');
+  assert.equal(lines[0], `Whitelist report for ${name} (primary 127.0.0.1:${port})`);
+  assert.equal(lines[1], 'Backup MX: mx.test');
+  assert.ok(lines.some((l) => l.trim().startsWith('127.0.0.1/32')), report.stdout);
+  assert.ok(lines.some((l) => /^ {2}127\.0\.0\.1 +unknown /.test(l)), report.stdout);
+  assert.ok(lines.includes('== Postfix =='), report.stdout);
+
+  const postfix = await runExample('whitelist_report.mjs', name, 'postfix');
+  assert.equal(postfix.code, 0, postfix.stderr);
+  assert.match(postfix.stdout, /127\.0\.0\.1/);
+  assert.doesNotMatch(postfix.stdout, /== Postfix ==/);
+
+  const unknown = await runExample('whitelist_report.mjs', name, 'sendmail');
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /there are: .*postfix/);
+});

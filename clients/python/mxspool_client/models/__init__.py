@@ -29,6 +29,10 @@ from .domain_page import DomainPage
 from .domain_queue_stats import DomainQueueStats
 from .domain_type import DomainType
 from .domain_view import DomainView
+from .domain_whitelist import DomainWhitelist
+from .domain_whitelist_report_format import DomainWhitelistReportFormat
+from .egress_address import EgressAddress
+from .egress_source import EgressSource
 from .field_error import FieldError
 from .health import Health
 from .login_request import LoginRequest
@@ -68,6 +72,19 @@ from .webhook_delivery_view import WebhookDeliveryView
 from .webhook_event_type import WebhookEventType
 from .webhook_page import WebhookPage
 from .webhook_view import WebhookView
+from .whitelist_address import WhitelistAddress
+from .whitelist_evidence import WhitelistEvidence
+from .whitelist_evidence_source import WhitelistEvidenceSource
+from .whitelist_overview import WhitelistOverview
+from .whitelist_overview_format import WhitelistOverviewFormat
+from .whitelist_probe_outcome import WhitelistProbeOutcome
+from .whitelist_probe_result import WhitelistProbeResult
+from .whitelist_probe_stage import WhitelistProbeStage
+from .whitelist_report import WhitelistReport
+from .whitelist_snippet import WhitelistSnippet
+from .whitelist_transcript_line import WhitelistTranscriptLine
+from .whitelist_verdict import WhitelistVerdict
+from .whitelist_verify_report import WhitelistVerifyReport
 
 __all__ = (
     "AccountPage",
@@ -99,6 +116,10 @@ __all__ = (
     "DomainQueueStats",
     "DomainType",
     "DomainView",
+    "DomainWhitelist",
+    "DomainWhitelistReportFormat",
+    "EgressAddress",
+    "EgressSource",
     "FieldError",
     "Health",
     "LoginRequest",
@@ -138,4 +159,17 @@ __all__ = (
     "WebhookEventType",
     "WebhookPage",
     "WebhookView",
+    "WhitelistAddress",
+    "WhitelistEvidence",
+    "WhitelistEvidenceSource",
+    "WhitelistOverview",
+    "WhitelistOverviewFormat",
+    "WhitelistProbeOutcome",
+    "WhitelistProbeResult",
+    "WhitelistProbeStage",
+    "WhitelistReport",
+    "WhitelistSnippet",
+    "WhitelistTranscriptLine",
+    "WhitelistVerdict",
+    "WhitelistVerifyReport",
 )

@@ -23,7 +23,12 @@ class DnsCheckItem:
 
     Attributes:
         message (str):
-        name (DnsCheckName): The stable machine names of the checks, in the order they are reported.
+        name (DnsCheckName): The stable machine names of the checks, in the order they are reported:
+            `mx_records_present` (the domain has MX records, and no null MX), `backup_listed` (this
+            service's host name is one of them), `backup_least_priority` (its preference number is
+            strictly higher than every other MX's), `primary_listed` (the target host, by name or by a
+            shared address, is an MX with a lower number), `target_resolves`, `no_loop` (the target is
+            not this service), `mx_hosts_resolve` (A/AAAA), `mx_hosts_not_cname`, `mx_ttl`.
         status (DnsCheckStatus): The outcome of a single named check.
     """
 

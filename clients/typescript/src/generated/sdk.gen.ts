@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AddDomainAdminData, AddDomainAdminErrors, AddDomainAdminResponses, AddRecipientsData, AddRecipientsErrors, AddRecipientsResponses, BulkActionData, BulkActionErrors, BulkActionResponses, CheckDnsData, CheckDnsErrors, CheckDnsResponses, CreateAccountData, CreateAccountErrors, CreateAccountResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateDomainData, CreateDomainErrors, CreateDomainResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteAccountData, DeleteAccountErrors, DeleteAccountResponses, DeleteApiKeyData, DeleteApiKeyErrors, DeleteApiKeyResponses, DeleteDomainData, DeleteDomainErrors, DeleteDomainResponses, DeleteMessageData, DeleteMessageErrors, DeleteMessageResponses, DeleteRecipientData, DeleteRecipientErrors, DeleteRecipientResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, DnsInstructionsData, DnsInstructionsErrors, DnsInstructionsResponses, DomainStatsData, DomainStatsErrors, DomainStatsResponses, FlushDomainData, FlushDomainErrors, FlushDomainResponses, GetAccountData, GetAccountErrors, GetAccountResponses, GetDomainData, GetDomainErrors, GetDomainResponses, GetMessageData, GetMessageErrors, GetMessageResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, HealthzData, HealthzErrors, HealthzResponses, HoldMessageData, HoldMessageErrors, HoldMessageResponses, ListAccountsData, ListAccountsErrors, ListAccountsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListDeliveriesData, ListDeliveriesErrors, ListDeliveriesResponses, ListDomainsData, ListDomainsErrors, ListDomainsResponses, ListQueueData, ListQueueErrors, ListQueueResponses, ListRecipientsData, ListRecipientsErrors, ListRecipientsResponses, ListTargetsData, ListTargetsErrors, ListTargetsResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, MeData, MeErrors, MeResponses, ReadyzData, ReadyzErrors, ReadyzResponses, RefreshData, RefreshErrors, RefreshResponses, ReleaseMessageData, ReleaseMessageErrors, ReleaseMessageResponses, RemoveDomainAdminData, RemoveDomainAdminErrors, RemoveDomainAdminResponses, ReplaceRecipientsData, ReplaceRecipientsErrors, ReplaceRecipientsResponses, ResendDeliveryData, ResendDeliveryErrors, ResendDeliveryResponses, RetryMessageData, RetryMessageErrors, RetryMessageResponses, TargetEventsData, TargetEventsErrors, TargetEventsResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, UpdateAccountData, UpdateAccountErrors, UpdateAccountResponses, UpdateDomainData, UpdateDomainErrors, UpdateDomainResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses } from './types.gen.js';
+import type { AddDomainAdminData, AddDomainAdminErrors, AddDomainAdminResponses, AddRecipientsData, AddRecipientsErrors, AddRecipientsResponses, BulkActionData, BulkActionErrors, BulkActionResponses, CheckDnsData, CheckDnsErrors, CheckDnsResponses, CreateAccountData, CreateAccountErrors, CreateAccountResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateDomainData, CreateDomainErrors, CreateDomainResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteAccountData, DeleteAccountErrors, DeleteAccountResponses, DeleteApiKeyData, DeleteApiKeyErrors, DeleteApiKeyResponses, DeleteDomainData, DeleteDomainErrors, DeleteDomainResponses, DeleteMessageData, DeleteMessageErrors, DeleteMessageResponses, DeleteRecipientData, DeleteRecipientErrors, DeleteRecipientResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, DnsInstructionsData, DnsInstructionsErrors, DnsInstructionsResponses, DomainStatsData, DomainStatsErrors, DomainStatsResponses, DomainWhitelistReportData, DomainWhitelistReportErrors, DomainWhitelistReportResponses, FlushDomainData, FlushDomainErrors, FlushDomainResponses, GetAccountData, GetAccountErrors, GetAccountResponses, GetDomainData, GetDomainErrors, GetDomainResponses, GetMessageData, GetMessageErrors, GetMessageResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, HealthzData, HealthzErrors, HealthzResponses, HoldMessageData, HoldMessageErrors, HoldMessageResponses, ListAccountsData, ListAccountsErrors, ListAccountsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListDeliveriesData, ListDeliveriesErrors, ListDeliveriesResponses, ListDomainsData, ListDomainsErrors, ListDomainsResponses, ListQueueData, ListQueueErrors, ListQueueResponses, ListRecipientsData, ListRecipientsErrors, ListRecipientsResponses, ListTargetsData, ListTargetsErrors, ListTargetsResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, MeData, MeErrors, MeResponses, ReadyzData, ReadyzErrors, ReadyzResponses, RefreshData, RefreshErrors, RefreshResponses, ReleaseMessageData, ReleaseMessageErrors, ReleaseMessageResponses, RemoveDomainAdminData, RemoveDomainAdminErrors, RemoveDomainAdminResponses, ReplaceRecipientsData, ReplaceRecipientsErrors, ReplaceRecipientsResponses, ResendDeliveryData, ResendDeliveryErrors, ResendDeliveryResponses, RetryMessageData, RetryMessageErrors, RetryMessageResponses, TargetEventsData, TargetEventsErrors, TargetEventsResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, UpdateAccountData, UpdateAccountErrors, UpdateAccountResponses, UpdateDomainData, UpdateDomainErrors, UpdateDomainResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses, VerifyWhitelistData, VerifyWhitelistErrors, VerifyWhitelistResponses, WhitelistOverviewData, WhitelistOverviewErrors, WhitelistOverviewResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -241,8 +241,7 @@ export const addDomainAdmin = <ThrowOnError extends boolean = false>(options: Op
 });
 
 /**
- * What to publish in DNS so that the domain uses this service as its backup MX, and whether
- * live DNS already says so.
+ * The MX record to publish for the backup MX, and a live check of what DNS says now.
  *
  * The check runs now against the configured nameservers and is stored on the domain
  * (`last_dns_check`). Lookups that fail are reported in the body (`lookup`: `nxdomain`,
@@ -343,6 +342,48 @@ export const deleteRecipient = <ThrowOnError extends boolean = false>(options: O
 export const domainStats = <ThrowOnError extends boolean = false>(options: Options<DomainStatsData, ThrowOnError>) => (options.client ?? client).get<DomainStatsResponses, DomainStatsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/domains/{id}/stats',
+    ...options
+});
+
+/**
+ * What to allow on the domain's primary mail server, and how it treats mxspool today.
+ *
+ * Lists mxspool's egress addresses (MXSPOOL_EGRESS_IPS, else the addresses of the backup MX
+ * host name) with their PTR names and whether each PTR name resolves back to the address;
+ * paste-ready allow-list snippets for Postfix, Exim, rspamd, SpamAssassin, Microsoft 365,
+ * nftables and iptables; and per address the latest delivery attempts and verify probes to
+ * the domain's current target host with a verdict.
+ *
+ * Verdicts use the evidence of the last 7 days ("recent": started less than 7 × 24 h before
+ * the report), at most the 10 latest items per address, only items with a reply code, and
+ * not 5xx replies about the mailbox or message (5.1.x, 5.2.x, 5.3.x, 5.6.x):
+ * `rejected` when the newest is a 5xx policy rejection (5.7.x, or words like blocked,
+ * blacklist, policy, spam, denied, access); `greylisted` when the newest is 2xx and a 2xx
+ * came right after two or more consecutive 4xx; `ok` when the newest is 2xx; `deferred` when
+ * the newest is 4xx; `unknown` when nothing counts (no attempts yet).
+ *
+ * `?format=text` returns the same report as `text/plain`.
+ */
+export const domainWhitelistReport = <ThrowOnError extends boolean = false>(options: Options<DomainWhitelistReportData, ThrowOnError>) => (options.client ?? client).get<DomainWhitelistReportResponses, DomainWhitelistReportErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/domains/{id}/whitelist',
+    ...options
+});
+
+/**
+ * Test now whether the domain's primary accepts mail from each egress address.
+ *
+ * From every egress address (bound as the local address before connecting) mxspool opens an
+ * SMTP session to the target host and port (its A/AAAA addresses of the same family, or the
+ * IP literal): greeting, `EHLO <MXSPOOL_HOSTNAME>` (HELO if refused), `MAIL FROM:<>`,
+ * `RCPT TO:<postmaster@domain>`, then QUIT — never DATA, so no mail is sent. Each probe has
+ * 10 seconds in all; an address this host cannot bind, or a target that does not answer, is
+ * reported in that address's result (outcome `error`), not as a failed request. The results
+ * are stored (the latest 20 per address) and count as evidence for the report's verdicts.
+ */
+export const verifyWhitelist = <ThrowOnError extends boolean = false>(options: Options<VerifyWhitelistData, ThrowOnError>) => (options.client ?? client).post<VerifyWhitelistResponses, VerifyWhitelistErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/domains/{id}/whitelist/verify',
     ...options
 });
 
@@ -561,6 +602,20 @@ export const resendDelivery = <ThrowOnError extends boolean = false>(options: Op
 export const testWebhook = <ThrowOnError extends boolean = false>(options: Options<TestWebhookData, ThrowOnError>) => (options.client ?? client).post<TestWebhookResponses, TestWebhookErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/webhooks/{id}/test',
+    ...options
+});
+
+/**
+ * The whitelist report for all the caller's domains, a page at a time.
+ *
+ * The egress addresses, their PTR names and the snippets once (the snippets cover the target
+ * ports of the page's domains); then each domain (ordered by id) with per-address evidence
+ * and verdicts as in `GET /domains/{id}/whitelist`. Pages hold up to 100 domains (default
+ * 50); pass `next_cursor` as `cursor` for the next. `?format=text` returns plain text.
+ */
+export const whitelistOverview = <ThrowOnError extends boolean = false>(options?: Options<WhitelistOverviewData, ThrowOnError>) => (options?.client ?? client).get<WhitelistOverviewResponses, WhitelistOverviewErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/whitelist',
     ...options
 });
 

@@ -316,7 +316,12 @@ export type DnsCheckItem = {
 };
 
 /**
- * The stable machine names of the checks, in the order they are reported.
+ * The stable machine names of the checks, in the order they are reported:
+ * `mx_records_present` (the domain has MX records, and no null MX), `backup_listed` (this
+ * service's host name is one of them), `backup_least_priority` (its preference number is
+ * strictly higher than every other MX's), `primary_listed` (the target host, by name or by a
+ * shared address, is an MX with a lower number), `target_resolves`, `no_loop` (the target is
+ * not this service), `mx_hosts_resolve` (A/AAAA), `mx_hosts_not_cname`, `mx_ttl`.
  */
 export type DnsCheckName = 'mx_records_present' | 'backup_listed' | 'backup_least_priority' | 'primary_listed' | 'target_resolves' | 'no_loop' | 'mx_hosts_resolve' | 'mx_hosts_not_cname' | 'mx_ttl';
 
@@ -559,6 +564,59 @@ export type DomainView = {
      */
     verify_valid_ttl_seconds: number;
 };
+
+/**
+ * The evidence for one relay domain.
+ */
+export type DomainWhitelist = {
+    /**
+     * One entry per egress address, in the order of `egress`.
+     */
+    addresses: Array<WhitelistAddress>;
+    domain: string;
+    domain_id: number;
+    /**
+     * The primary mail server, where the allow-list entries go.
+     */
+    target_host: string;
+    target_port: number;
+};
+
+/**
+ * One address mxspool sends mail from.
+ */
+export type EgressAddress = {
+    /**
+     * The address as a one-host network (`/32`, `/128`), as most allow lists take it.
+     */
+    cidr: string;
+    /**
+     * What went wrong looking the names up (NXDOMAIN, timeout, …); null when nothing did.
+     */
+    dns_problem?: string | null;
+    /**
+     * `ipv4` or `ipv6`.
+     */
+    family: string;
+    /**
+     * One of the PTR names resolves back to this address.
+     */
+    forward_confirmed: boolean;
+    ip: string;
+    /**
+     * The first PTR name (without the trailing dot); null without one.
+     */
+    ptr?: string | null;
+    /**
+     * Every PTR name of the address.
+     */
+    ptr_names: Array<string>;
+};
+
+/**
+ * Where the egress addresses come from.
+ */
+export type EgressSource = 'configured' | 'hostname';
 
 /**
  * One invalid field of a request.
@@ -1213,6 +1271,211 @@ export type WebhookView = {
     target_down_grace_seconds: number;
     updated_at: string;
     url: string;
+};
+
+/**
+ * How one egress address fares with one domain's target.
+ */
+export type WhitelistAddress = {
+    /**
+     * The latest delivery attempts and verify probes from this address to the domain's
+     * current target host, newest first (at most 10; the recipients of one transaction
+     * count once).
+     */
+    evidence: Array<WhitelistEvidence>;
+    /**
+     * The egress address.
+     */
+    ip: string;
+    /**
+     * The verdict in a sentence, naming the reply it rests on.
+     */
+    reason: string;
+    verdict: WhitelistVerdict;
+};
+
+/**
+ * One reply the target gave the address (or a failure to get one).
+ */
+export type WhitelistEvidence = {
+    at: string;
+    /**
+     * SMTP reply code; null when no reply came (connection failure, timeout, no bind).
+     */
+    code?: number | null;
+    /**
+     * Within the recent window, so it counts for the verdict.
+     */
+    recent: boolean;
+    /**
+     * The reply as the target sent it, or what went wrong.
+     */
+    reply: string;
+    source: WhitelistEvidenceSource;
+    /**
+     * Verify probes: the step the session ended at (`bind`, `resolve`, `connect`,
+     * `greeting`, `ehlo`, `mail`, `rcpt`).
+     */
+    stage?: string | null;
+    /**
+     * The target address connected to.
+     */
+    target_ip?: string | null;
+};
+
+/**
+ * Where an evidence item comes from.
+ */
+export type WhitelistEvidenceSource = 'delivery' | 'verify';
+
+/**
+ * `GET /whitelist`: one page of the caller's domains with their evidence; the egress
+ * addresses and snippets once for all of them.
+ */
+export type WhitelistOverview = {
+    backup_mx_hostname: string;
+    egress: Array<EgressAddress>;
+    egress_problem?: string | null;
+    egress_source: EgressSource;
+    generated_at: string;
+    /**
+     * The caller's domains (ordered by id), with per-address evidence and verdicts.
+     */
+    items: Array<DomainWhitelist>;
+    /**
+     * Pass as `cursor` for the next page; null on the last page.
+     */
+    next_cursor?: string | null;
+    recent_days: number;
+    /**
+     * The snippets cover the target ports of the domains on this page.
+     */
+    snippets: Array<WhitelistSnippet>;
+};
+
+/**
+ * How a probe ended.
+ */
+export type WhitelistProbeOutcome = 'accepted' | 'rejected' | 'tempfail' | 'error';
+
+/**
+ * The result of one probe, as stored and returned.
+ */
+export type WhitelistProbeResult = {
+    checked_at: string;
+    /**
+     * The last reply code; null when no reply came.
+     */
+    code?: number | null;
+    duration_ms: number;
+    outcome: WhitelistProbeOutcome;
+    /**
+     * The last reply, or what went wrong (e.g. the address cannot be bound on this host).
+     */
+    reply: string;
+    /**
+     * The egress address the session was opened from.
+     */
+    source_ip: string;
+    /**
+     * The step the session ended at (`rcpt` when it got that far).
+     */
+    stage: WhitelistProbeStage;
+    /**
+     * The target address connected to (null when none could be chosen).
+     */
+    target_ip?: string | null;
+    /**
+     * Each command sent and the reply to it, the greeting first.
+     */
+    transcript: Array<WhitelistTranscriptLine>;
+};
+
+/**
+ * The step a probe ended at.
+ */
+export type WhitelistProbeStage = 'bind' | 'resolve' | 'connect' | 'greeting' | 'ehlo' | 'mail' | 'rcpt';
+
+/**
+ * `GET /domains/{id}/whitelist`: what to allow on the domain's primary, and how the primary
+ * treats mxspool's addresses today.
+ */
+export type WhitelistReport = {
+    /**
+     * MXSPOOL_HOSTNAME: the backup MX the customer published.
+     */
+    backup_mx_hostname: string;
+    domain: DomainWhitelist;
+    /**
+     * The addresses mxspool sends from: allow these on the primary.
+     */
+    egress: Array<EgressAddress>;
+    /**
+     * Why `egress` is empty or incomplete (e.g. the host name does not resolve); null when all
+     * is well.
+     */
+    egress_problem?: string | null;
+    egress_source: EgressSource;
+    generated_at: string;
+    /**
+     * Evidence younger than this many days is "recent" and decides the verdicts.
+     */
+    recent_days: number;
+    /**
+     * Paste-ready allow-list entries for common filters, each labelled.
+     */
+    snippets: Array<WhitelistSnippet>;
+};
+
+/**
+ * One filter's allow-list entry.
+ */
+export type WhitelistSnippet = {
+    /**
+     * Stable identifier: `postfix`, `exim`, `rspamd`, `spamassassin`, `microsoft365`,
+     * `nftables`, `iptables`.
+     */
+    id: string;
+    /**
+     * Where the text goes and what to run afterwards.
+     */
+    instructions: string;
+    /**
+     * Human label, e.g. `Postfix`.
+     */
+    label: string;
+    /**
+     * The configuration (or, for Microsoft 365, the steps) to paste.
+     */
+    text: string;
+};
+
+/**
+ * One exchange of the session: what was sent (null for the greeting) and the reply.
+ */
+export type WhitelistTranscriptLine = {
+    command?: string | null;
+    reply: string;
+};
+
+/**
+ * How the domain's target treats mail from one egress address.
+ */
+export type WhitelistVerdict = 'ok' | 'rejected' | 'greylisted' | 'deferred' | 'unknown';
+
+/**
+ * `POST /domains/{id}/whitelist/verify`: one probe per egress address.
+ */
+export type WhitelistVerifyReport = {
+    domain: string;
+    domain_id: DomainId;
+    /**
+     * The test recipient asked for at RCPT: `postmaster@<domain>` (RFC 5321 requires it).
+     */
+    recipient: string;
+    results: Array<WhitelistProbeResult>;
+    target_host: string;
+    target_port: number;
 };
 
 export type ListAccountsData = {
@@ -2637,6 +2900,115 @@ export type DomainStatsResponses = {
 
 export type DomainStatsResponse = DomainStatsResponses[keyof DomainStatsResponses];
 
+export type DomainWhitelistReportData = {
+    body?: never;
+    path: {
+        /**
+         * Domain id
+         */
+        id: number;
+    };
+    query?: {
+        /**
+         * Representation of a report.
+         */
+        format?: 'json' | 'text';
+    };
+    url: '/api/v1/domains/{id}/whitelist';
+};
+
+export type DomainWhitelistReportErrors = {
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: Problem;
+    /**
+     * The caller's role, plan or API key does not allow this
+     */
+    403: Problem;
+    /**
+     * No such domain, or not visible to the caller
+     */
+    404: Problem;
+    /**
+     * Invalid input; `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Unexpected server error
+     */
+    500: Problem;
+    /**
+     * No usable resolver configuration
+     */
+    503: Problem;
+};
+
+export type DomainWhitelistReportError = DomainWhitelistReportErrors[keyof DomainWhitelistReportErrors];
+
+export type DomainWhitelistReportResponses = {
+    /**
+     * The report, as JSON or (`format=text`) plain text
+     */
+    200: WhitelistReport;
+};
+
+export type DomainWhitelistReportResponse = DomainWhitelistReportResponses[keyof DomainWhitelistReportResponses];
+
+export type VerifyWhitelistData = {
+    body?: never;
+    path: {
+        /**
+         * Domain id
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/domains/{id}/whitelist/verify';
+};
+
+export type VerifyWhitelistErrors = {
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: Problem;
+    /**
+     * The caller's role, plan or API key does not allow this
+     */
+    403: Problem;
+    /**
+     * No such domain, or not visible to the caller
+     */
+    404: Problem;
+    /**
+     * No egress address is known (MXSPOOL_EGRESS_IPS unset and the host name does not resolve)
+     */
+    409: Problem;
+    /**
+     * Invalid input; `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Unexpected server error
+     */
+    500: Problem;
+    /**
+     * Too many verifications running, or no usable resolver configuration
+     */
+    503: Problem;
+};
+
+export type VerifyWhitelistError = VerifyWhitelistErrors[keyof VerifyWhitelistErrors];
+
+export type VerifyWhitelistResponses = {
+    /**
+     * One probe result per egress address
+     */
+    200: WhitelistVerifyReport;
+};
+
+export type VerifyWhitelistResponse = VerifyWhitelistResponses[keyof VerifyWhitelistResponses];
+
 export type MeData = {
     body?: never;
     path?: never;
@@ -3597,6 +3969,60 @@ export type TestWebhookResponses = {
 };
 
 export type TestWebhookResponse = TestWebhookResponses[keyof TestWebhookResponses];
+
+export type WhitelistOverviewData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Representation of a report.
+         */
+        format?: 'json' | 'text';
+        /**
+         * Domains per page, 1 to 100 (default 50): each costs a look at its evidence.
+         */
+        limit?: number;
+        /**
+         * `next_cursor` of the previous page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/whitelist';
+};
+
+export type WhitelistOverviewErrors = {
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: Problem;
+    /**
+     * The caller's role, plan or API key does not allow this
+     */
+    403: Problem;
+    /**
+     * Invalid input; `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Unexpected server error
+     */
+    500: Problem;
+    /**
+     * No usable resolver configuration
+     */
+    503: Problem;
+};
+
+export type WhitelistOverviewError = WhitelistOverviewErrors[keyof WhitelistOverviewErrors];
+
+export type WhitelistOverviewResponses = {
+    /**
+     * One page of the report, as JSON or (`format=text`) plain text
+     */
+    200: WhitelistOverview;
+};
+
+export type WhitelistOverviewResponse = WhitelistOverviewResponses[keyof WhitelistOverviewResponses];
 
 export type HealthzData = {
     body?: never;

@@ -81,8 +81,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[DnsReport | Problem]:
-    """What to publish in DNS so that the domain uses this service as its backup MX, and whether
-    live DNS already says so.
+    """The MX record to publish for the backup MX, and a live check of what DNS says now.
 
      The check runs now against the configured nameservers and is stored on the domain
     (`last_dns_check`). Lookups that fail are reported in the body (`lookup`: `nxdomain`,
@@ -115,8 +114,7 @@ def sync(
     *,
     client: AuthenticatedClient,
 ) -> DnsReport | Problem | None:
-    """What to publish in DNS so that the domain uses this service as its backup MX, and whether
-    live DNS already says so.
+    """The MX record to publish for the backup MX, and a live check of what DNS says now.
 
      The check runs now against the configured nameservers and is stored on the domain
     (`last_dns_check`). Lookups that fail are reported in the body (`lookup`: `nxdomain`,
@@ -144,8 +142,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[DnsReport | Problem]:
-    """What to publish in DNS so that the domain uses this service as its backup MX, and whether
-    live DNS already says so.
+    """The MX record to publish for the backup MX, and a live check of what DNS says now.
 
      The check runs now against the configured nameservers and is stored on the domain
     (`last_dns_check`). Lookups that fail are reported in the body (`lookup`: `nxdomain`,
@@ -176,8 +173,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 ) -> DnsReport | Problem | None:
-    """What to publish in DNS so that the domain uses this service as its backup MX, and whether
-    live DNS already says so.
+    """The MX record to publish for the backup MX, and a live check of what DNS says now.
 
      The check runs now against the configured nameservers and is stored on the domain
     (`last_dns_check`). Lookups that fail are reported in the body (`lookup`: `nxdomain`,
