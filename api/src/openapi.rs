@@ -25,8 +25,10 @@ While a customer's primary mail server is down, mxspool accepts the domain's mai
 PostgreSQL and forwards it as soon as the primary answers again. A customer takes three steps:\n\n\
 1. **Add a relay domain** (`POST /api/v1/domains`): its name and target host (the primary mail server).\n\
 2. **Publish the MX record** shown by `GET /api/v1/domains/{id}/dns`: the backup MX with the \
-highest preference number of all the domain's MX records.\n\
-3. **Whitelist the backup MX** on the primary so relayed mail is not filtered twice.\n\n\
+highest preference number of all the domain's MX records; `POST /api/v1/domains/{id}/dns/check` \
+checks it against live DNS.\n\
+3. **Whitelist the backup MX** (the relay's outgoing addresses) on the primary, so relayed mail \
+is not filtered twice.\n\n\
 Authenticate with `Authorization: Bearer <token>`: an access token from `/api/v1/auth/login`, \
 or an API key from `/api/v1/api-keys`. Errors are `application/problem+json` (RFC 9457).",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
