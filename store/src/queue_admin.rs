@@ -799,6 +799,15 @@ pub enum QueueAction {
 }
 
 impl QueueAction {
+    /// The state the action puts recipients in, when it changes their state.
+    fn moves_into(self) -> Option<DeliveryState> {
+        match self {
+            QueueAction::Hold => Some(DeliveryState::Held),
+            QueueAction::Release => Some(DeliveryState::Queued),
+            QueueAction::Retry | QueueAction::Delete => None,
+        }
+    }
+
     /// Condition on a page row `b` that the action changes it.
     fn applies(self) -> &'static str {
         match self {
@@ -1040,11 +1049,12 @@ fn partitions(
     };
     sql.push(&format!(
         "SELECT rd.id AS domain_id, s.state \
-         FROM relay_domains rd CROSS JOIN unnest({states_p}::text[]) AS s(state) \
+         FROM relay_domains rd \
+              CROSS JOIN unnest({states_p}::text[]) WITH ORDINALITY AS s(state, ord) \
          WHERE {cond}{one} \
            AND EXISTS (SELECT 1 FROM deliveries d \
                        WHERE d.domain_id = rd.id AND d.state = s.state) \
-         ORDER BY rd.id, s.state"
+         ORDER BY rd.id, s.ord"
     ));
     let pairs: Vec<Pair> = sql.query().load(conn)?;
     Ok(pairs
@@ -1075,6 +1085,13 @@ fn act_on_states(
     action: QueueAction,
     dry_run: bool,
 ) -> QueryResult<ActionOutcome> {
+    // The state the action moves recipients into is walked first, so recipients it moves
+    // there are not met and counted again in a later pass.
+    let mut states = states.to_vec();
+    if let Some(into) = action.moves_into() {
+        states.sort_by_key(|s| *s != into);
+    }
+    let states = states.as_slice();
     let mut scan = scan_for(filter, vis);
     if let Scan::Partitions { states: s, .. } = &mut scan {
         *s = states.to_vec();
@@ -1142,7 +1159,12 @@ pub fn flush_domain(
     .bind::<Integer, _>(domain.target_port)
     .execute(conn)?
         > 0;
-    notify(conn, QUEUE_CHANNEL)?;
+    if probed {
+        // The relays' probers look at once rather than at their next tick.
+        crate::targets::notify_probe(conn)?;
+    } else {
+        notify(conn, QUEUE_CHANNEL)?;
+    }
     Ok((outcome, probed))
 }
 

@@ -1099,6 +1099,53 @@ async fn deleting_a_message_removes_its_rows_but_not_a_delivery_in_progress() {
 // ---- bulk commands ----
 
 #[tokio::test]
+async fn a_bulk_hold_or_release_of_every_state_counts_each_recipient_once() {
+    let app = TestApp::spawn().await;
+    let t = tenants(&app).await;
+    let admin = app.admin_token().await;
+    for i in 0..4 {
+        enqueue(
+            &app,
+            "s@sender.example",
+            &format!("c{i}"),
+            &[
+                (Some(t.d1), &format!("a{i}@one.example")),
+                (Some(t.d3), &format!("z{i}@other.example")),
+            ],
+        );
+    }
+    // Both kinds of waiting mail: the passes over queued and deferred recipients must not meet
+    // the ones an earlier pass already moved.
+    app.sql(
+        "UPDATE deliveries SET state = 'deferred', next_attempt_at = now() + interval '1 hour' \
+         WHERE recipient ~ '^(a|z)(0|1)'",
+    )
+    .await;
+    for (token, everyone) in [(&t.one, 4), (&admin, 8)] {
+        let held = app
+            .post(
+                "/api/v1/queue/actions",
+                token,
+                json!({"filter": {}, "action": "hold"}),
+            )
+            .await
+            .expect(200);
+        assert_eq!(held.body["matched"], everyone, "{}", held.body);
+        assert_eq!(held.body["affected"], everyone, "{}", held.body);
+        let released = app
+            .post(
+                "/api/v1/queue/actions",
+                token,
+                json!({"filter": {}, "action": "release"}),
+            )
+            .await
+            .expect(200);
+        assert_eq!(released.body["matched"], everyone, "{}", released.body);
+        assert_eq!(released.body["affected"], everyone, "{}", released.body);
+    }
+}
+
+#[tokio::test]
 async fn a_bulk_dry_run_counts_without_changing_and_the_real_run_changes() {
     let app = TestApp::spawn().await;
     let t = tenants(&app).await;
