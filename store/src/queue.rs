@@ -207,8 +207,12 @@ pub struct Claimed {
 ///   a message belongs to one claim at a time, on every node.
 /// - `due` then takes *all* due recipients of the locked messages, not only those the walk
 ///   saw, so the `LIMIT` boundary never splits a message between two claims (and so between
-///   two SMTP transactions). The rows are still locked `SKIP LOCKED`: one locked by something
-///   else (an operator's queue command) is left for a later claim.
+///   two SMTP transactions). It looks them up by message (`= ANY(ARRAY(…))`) and nothing
+///   else: written as a semi-join with `walk`, or with the time conditions open to an index
+///   (`IS TRUE` closes them), the planner — with statistics that lag behind a queue that
+///   just grew or was flushed — scans or bitmap-ANDs every due row of the queue instead,
+///   thousands per claim under a backlog. The rows are still locked `SKIP LOCKED`: one
+///   locked by something else (an operator's queue command) is left for a later claim.
 /// - `NO KEY UPDATE` rather than `UPDATE`: it does not conflict with the `KEY SHARE` locks
 ///   that inserting recipients takes on their message (foreign key), so intake never waits.
 pub const CLAIM_DUE_SQL: &str = "WITH walk AS ( \
@@ -226,9 +230,9 @@ pub const CLAIM_DUE_SQL: &str = "WITH walk AS ( \
      ), due AS ( \
          SELECT d.id FROM deliveries d \
          LEFT JOIN relay_domains rd ON rd.id = d.domain_id \
-         WHERE d.message_id IN (SELECT message_id FROM walk) \
-           AND d.state IN ('queued', 'deferred') AND d.next_attempt_at <= now() \
-           AND d.expires_at > now() \
+         WHERE d.message_id = ANY(ARRAY(SELECT message_id FROM walk)) \
+           AND d.state IN ('queued', 'deferred') \
+           AND (d.next_attempt_at <= now() AND d.expires_at > now()) IS TRUE \
            AND NOT EXISTS (SELECT 1 FROM targets t \
                            WHERE t.host = rd.target_host AND t.port = rd.target_port \
                              AND t.state = 'down') \
@@ -427,7 +431,8 @@ pub fn record_attempts(
                     lease_owner = NULL, lease_until = NULL, \
                     last_code = a.code, last_reply = a.reply, updated_at = now() \
              FROM a \
-             WHERE d.id = a.delivery_id AND d.state = 'delivering' AND d.lease_owner = $1 \
+             WHERE d.id = a.delivery_id AND d.id = ANY($2) \
+               AND d.state = 'delivering' AND d.lease_owner = $1 \
              RETURNING d.id, d.message_id \
          ), logged AS ( \
              INSERT INTO delivery_attempts (delivery_id, domain_id, started_at, duration_ms, \
