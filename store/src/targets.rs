@@ -374,6 +374,20 @@ pub fn flush_queue(conn: &mut PgConnection, host: &str, port: i32) -> QueryResul
     })
 }
 
+/// Payload of a [`QUEUE_CHANNEL`] notification that asks the relays' probers to look for
+/// due probes now rather than at their next tick (a flush set a down target's probe to now).
+pub const PROBE_NOW: &str = "probe";
+
+/// Asks every relay's prober to look for due probes at once (delivered at commit when
+/// inside a transaction); the notification also wakes the delivery workers.
+pub fn notify_probe(conn: &mut PgConnection) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_notify($1, $2)")
+        .bind::<Text, _>(QUEUE_CHANNEL)
+        .bind::<Text, _>(PROBE_NOW)
+        .execute(conn)
+        .map(drop)
+}
+
 /// The operator's "flush" (`POST /domains/{id}/flush`): makes the target's waiting mail due
 /// now and, if the target is down, probes it at once rather than at its next interval.
 /// Returns how many recipients were made due.
@@ -387,6 +401,7 @@ pub fn flush_target(conn: &mut PgConnection, host: &str, port: i32) -> QueryResu
         )
         .set(targets::next_probe_at.eq(diesel::dsl::now))
         .execute(conn)?;
+        notify_probe(conn)?;
         Ok(n)
     })
 }

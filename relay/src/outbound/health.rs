@@ -29,6 +29,8 @@ pub(crate) async fn run_prober(engine: Arc<Engine>) {
     loop {
         tokio::select! {
             _ = tokio::time::sleep(tick) => {}
+            // A flush set a down target's probe to now: no need to wait for the tick.
+            _ = engine.probe_now.notified() => {}
             _ = engine.stopped() => return,
         }
         let jobs = match engine

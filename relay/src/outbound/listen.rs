@@ -1,9 +1,11 @@
 //! Wake-up on `NOTIFY mxspool_queue`: intake on other nodes and the API's queue commands
 //! announce work there. A dedicated thread keeps one connection LISTENing and drains its
-//! notifications every [`DRAIN_EVERY`]; each batch of notifications wakes the local workers.
+//! notifications every [`DRAIN_EVERY`]; each batch of notifications wakes the local workers,
+//! and one with the payload [`PROBE_NOW`] (a flush of a down target) the prober too.
 //! Polling in the workers remains the fallback when this connection is lost.
 
 use mxspool_store::queue::QUEUE_CHANNEL;
+use mxspool_store::targets::PROBE_NOW;
 use mxspool_store::PgPool;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -20,12 +22,12 @@ pub(crate) struct Listener {
 
 impl Listener {
     /// Starts the thread; it holds one connection of `pool` for as long as it runs.
-    pub(crate) fn spawn(pool: PgPool, wake: Arc<Notify>) -> Listener {
+    pub(crate) fn spawn(pool: PgPool, wake: Arc<Notify>, probe: Arc<Notify>) -> Listener {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let spawned = std::thread::Builder::new()
             .name("queue-listener".to_owned())
-            .spawn(move || listen(&pool, &wake, &flag));
+            .spawn(move || listen(&pool, &wake, &probe, &flag));
         if let Err(e) = spawned {
             tracing::error!(error = %e, "cannot start the queue listener; relying on polling");
         }
@@ -44,7 +46,7 @@ impl Drop for Listener {
     }
 }
 
-fn listen(pool: &PgPool, wake: &Notify, stop: &AtomicBool) {
+fn listen(pool: &PgPool, wake: &Notify, probe: &Notify, stop: &AtomicBool) {
     use diesel::RunQueryDsl;
     while !stop.load(Ordering::Relaxed) {
         let mut conn = match pool.get() {
@@ -73,7 +75,12 @@ fn listen(pool: &PgPool, wake: &Notify, stop: &AtomicBool) {
             let mut failed = None;
             for notification in conn.notifications_iter() {
                 match notification {
-                    Ok(_) => woken = true,
+                    Ok(n) => {
+                        woken = true;
+                        if n.payload == PROBE_NOW {
+                            probe.notify_one();
+                        }
+                    }
                     Err(e) => {
                         failed = Some(e);
                         break;

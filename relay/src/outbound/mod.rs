@@ -69,6 +69,8 @@ pub(crate) struct Engine {
     /// Held by the one worker of this node that is claiming (see `worker::run`); holds when
     /// the last claim came back short (the due queue was empty), to pace the next one.
     pub(crate) claiming: tokio::sync::Mutex<Option<std::time::Instant>>,
+    /// Notified when an operator's flush asks for a down target to be probed now.
+    pub(crate) probe_now: Arc<Notify>,
     stop: watch::Receiver<bool>,
 }
 
@@ -82,6 +84,7 @@ impl Engine {
             connections,
             held: Mutex::new(HashSet::new()),
             claiming: tokio::sync::Mutex::new(None),
+            probe_now: Arc::new(Notify::new()),
             stop,
         }
     }
@@ -144,7 +147,8 @@ impl Engine {
 pub async fn run(ctx: Arc<OutboundContext>, mut shutdown: watch::Receiver<bool>) {
     let (stop_tx, stop_rx) = watch::channel(false);
     let engine = Arc::new(Engine::new(ctx.clone(), stop_rx));
-    let listener = listen::Listener::spawn(ctx.pool.clone(), ctx.wake.clone());
+    let listener =
+        listen::Listener::spawn(ctx.pool.clone(), ctx.wake.clone(), engine.probe_now.clone());
 
     let mut workers = JoinSet::new();
     for n in 0..ctx.config.workers.max(1) {
