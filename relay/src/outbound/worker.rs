@@ -26,13 +26,16 @@ use tracing::Instrument;
 /// Tries to record a batch's attempts before giving up (the lease then hands them back).
 const RECORD_TRIES: u32 = 3;
 
-/// Least time between a claim that came back short (it took every due message) and the
-/// next claim of this node. Under a steady stream of new mail, claiming at every intake
-/// commit would take one or two messages at a time, and each claim, body load and record
-/// costs statements, a plan and a commit whatever its size; waiting this long lets a claim
-/// gather what arrived meanwhile, at a latency cost of at most this much. Full claims (a
-/// backlog, a flush) are followed by the next at once.
+/// Least time between a claim that came back short (it took every due message) but with
+/// several recipients, and the next claim of this node. Under a steady stream of new mail,
+/// claiming at every intake commit would take one or two messages at a time, and each
+/// claim, body load and record costs statements, a plan and a commit whatever its size;
+/// waiting this long lets a claim gather what arrived meanwhile, at a latency cost of at
+/// most this much. Full claims (a backlog, a flush) are followed by the next at once, and so
+/// are claims that took fewer than [`PACE_FROM`] recipients (a trickle).
 const CLAIM_SPACING: Duration = Duration::from_millis(25);
+/// Recipients a short claim must have taken for the next to be paced.
+const PACE_FROM: usize = 2;
 
 pub(crate) async fn run(engine: Arc<Engine>, n: usize) {
     let config = engine.ctx.config.clone();
@@ -71,7 +74,11 @@ pub(crate) async fn run(engine: Arc<Engine>, n: usize) {
             // The claim's walk stops at `limit` recipients; as many or more came back: there
             // may be more due.
             Ok(c) if i64::try_from(c.len()).unwrap_or(i64::MAX) >= limit => None,
-            _ => Some(claimed_at),
+            // Several messages arrived since the last claim: mail is streaming in.
+            Ok(c) if c.len() >= PACE_FROM => Some(claimed_at),
+            // A trickle (or nothing): the next message is claimed as soon as it arrives, by
+            // the node that accepted it (its own commit wakes it before any NOTIFY does).
+            _ => None,
         };
         drop(gate);
         if matches!(&claimed, Ok(c) if !c.is_empty()) {
