@@ -1094,3 +1094,39 @@ async fn finished_deliveries_leave_the_log_after_the_retention_time() {
     assert_eq!(ids.len(), 2, "{ids:?}");
     assert!(!ids.contains(&old));
 }
+
+#[tokio::test]
+async fn keys_restricted_to_domains_cannot_manage_webhooks() {
+    let app = spawn_app().await;
+    let (_, token) = app.customer("c@example.com", 5, false).await;
+    let domain = app.domain(&token, "k.example").await;
+    let key = app
+        .create_api_key(
+            &token,
+            json!({"name": "narrow", "scopes": ["read", "write"], "domain_ids": [domain]}),
+        )
+        .await
+        .expect(201);
+    let secret = key.body["secret"].as_str().unwrap();
+    app.get("/api/v1/webhooks", secret)
+        .await
+        .expect_problem(403);
+    app.post(
+        "/api/v1/webhooks",
+        secret,
+        json!({"url": "https://hooks.example.com/", "events": ["target.up"]}),
+    )
+    .await
+    .expect_problem(403);
+    let open = app
+        .create_api_key(&token, json!({"name": "wide", "scopes": ["read", "write"]}))
+        .await
+        .expect(201);
+    app.post(
+        "/api/v1/webhooks",
+        open.body["secret"].as_str().unwrap(),
+        json!({"url": "https://hooks.example.com/", "events": ["target.up"]}),
+    )
+    .await
+    .expect(201);
+}
