@@ -8,6 +8,7 @@ pub mod domains;
 pub mod ids;
 pub mod kinds;
 pub mod names;
+pub mod outages;
 pub mod pool;
 pub mod queue;
 pub mod queue_admin;

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod dns;
 pub mod domains;
 pub mod health;
+pub mod outages;
 pub mod queue;
 pub mod recipients;
 pub mod targets;
@@ -52,6 +53,7 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
         .service(queue::delete_message)
         .service(queue::flush_domain)
         .service(queue::domain_stats)
+        .service(outages::domain_outages)
         .service(targets::list_targets)
         .service(targets::target_events)
         .service(whitelist::domain_whitelist_report)

@@ -11,6 +11,7 @@ mod domains;
 mod errors;
 mod health;
 mod openapi;
+mod outages;
 mod queue;
 mod recipients;
 mod targets;

@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS deliveries_domain_received_idx;
