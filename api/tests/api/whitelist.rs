@@ -570,7 +570,7 @@ async fn the_overview_pages_through_the_callers_domains_only() {
 
     let bad = w
         .app
-        .get("/api/v1/whitelist?limit=101", &w.token)
+        .get("/api/v1/whitelist?limit=501", &w.token)
         .await
         .expect_problem(422);
     assert_eq!(bad.error_fields(), ["limit"]);
