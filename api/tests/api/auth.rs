@@ -99,8 +99,9 @@ async fn login_is_rate_limited_per_account_with_retry_after() {
 #[tokio::test]
 async fn login_is_rate_limited_per_client_address_across_accounts() {
     let app = TestApp::spawn().await;
+    let started = std::time::Instant::now();
     let mut statuses = Vec::new();
-    for i in 0..40 {
+    for i in 0..60 {
         let reply = app
             .login(&format!("user{i}@mxspool.test"), "wrong password!")
             .await;
@@ -110,10 +111,14 @@ async fn login_is_rate_limited_per_client_address_across_accounts() {
         }
     }
     assert_eq!(statuses.last(), Some(&429), "statuses: {statuses:?}");
-    assert_eq!(
-        statuses.len(),
-        31,
-        "the 31st attempt from one address is refused: {statuses:?}"
+    // 30 attempts a minute from one address: a burst of 30, then one more every 2 s. On a
+    // loaded machine the burst itself can take seconds, which earns the replenished attempts.
+    let replenished = started.elapsed().as_secs() as usize / 2 + 1;
+    let refused_at = statuses.len();
+    assert!(
+        (31..=31 + replenished).contains(&refused_at),
+        "attempt {refused_at} was the first refused, after {:?}: {statuses:?}",
+        started.elapsed()
     );
 }
 
