@@ -20,6 +20,8 @@ pub struct Config {
     /// `None`: generated once and kept in the database.
     pub jwt_secret: Option<String>,
     pub admin_email: String,
+    /// Bearer token for `GET /metrics`; `None`: the endpoint answers 404.
+    pub metrics_token: Option<String>,
     /// `None`: generated on first start and printed once.
     pub admin_password: Option<String>,
     pub allow_private_targets: bool,
@@ -86,6 +88,7 @@ const KEYS: &[&str] = &[
     "jwt_secret",
     "admin_email",
     "admin_password",
+    "metrics_token",
     "allow_private_targets",
     "db_pool_size",
     "http_workers",
@@ -421,6 +424,7 @@ impl Config {
                 .with("admin_email", parse_email)?
                 .unwrap_or_else(|| "admin@localhost".to_owned()),
             admin_password: layers.with("admin_password", at_least(12))?,
+            metrics_token: layers.with("metrics_token", at_least(16))?,
             allow_private_targets: layers.boolean("allow_private_targets")?,
             db_pool_size: layers.ranged("db_pool_size", 20, 1..=1000)?,
             http_workers: layers.ranged(

@@ -123,6 +123,7 @@ async fn serve(
         api_config.workers = config.http_workers;
         api_config.dns_servers = config.dns_servers.clone();
         api_config.egress_ips = config.egress_ips.clone();
+        api_config.metrics_token = config.metrics_token.clone();
         let app = mxspool_api::Application::build(api_config, pool.clone(), listener)?;
         let base = format!(
             "http://{}",
@@ -167,8 +168,11 @@ async fn serve(
         })?;
         let smtp_addr = relay.local_addr()?;
         lines.insert(0, format!("SMTP:       {smtp_addr}"));
+        let workers = config.relay_workers;
         tasks.spawn(async move {
+            mxspool_telemetry::set_relay_workers(workers);
             relay.run(relay_stopped).await;
+            mxspool_telemetry::set_relay_workers(0);
             Ok(())
         });
     }

@@ -6,6 +6,7 @@ pub mod bootstrap;
 pub mod dns_check;
 pub mod error;
 pub mod extract;
+pub mod metrics;
 pub mod openapi;
 pub mod pagination;
 pub mod resolver;

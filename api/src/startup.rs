@@ -49,8 +49,10 @@ impl Application {
                 .service(scope::scope("/api/v1").configure(crate::routes::configure_api))
                 .split_for_parts();
             app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url(crate::openapi::SPEC_PATH, api))
+                .route("/metrics", web::get().to(crate::metrics::metrics))
                 .default_service(web::to(fallback))
                 .wrap(ErrorHandlers::new().default_handler(problem_for_foreign_errors))
+                .wrap_fn(count_request)
                 .wrap(tracing_actix_web::TracingLogger::default())
         })
         .workers(workers)
@@ -79,6 +81,42 @@ impl Application {
         let result = self.server.await;
         if let Some(task) = dispatcher {
             task.abort();
+        }
+        result
+    }
+}
+
+/// Counts every request by method, route pattern (never the raw path, so ids do not multiply
+/// the series) and status, with its latency. Unmatched paths count as route `unmatched`.
+fn count_request<S, B>(
+    req: actix_web::dev::ServiceRequest,
+    srv: &S,
+) -> impl std::future::Future<Output = Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>>
+where
+    S: actix_web::dev::Service<
+        actix_web::dev::ServiceRequest,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+{
+    let started = std::time::Instant::now();
+    let method = req.method().to_string();
+    let call = srv.call(req);
+    async move {
+        let result = call.await;
+        let seconds = started.elapsed().as_secs_f64();
+        match &result {
+            Ok(res) => {
+                let route = res
+                    .request()
+                    .match_pattern()
+                    .unwrap_or_else(|| "unmatched".to_owned());
+                mxspool_telemetry::http_request(&method, &route, res.status().as_u16(), seconds);
+            }
+            Err(e) => {
+                let status = e.as_response_error().status_code().as_u16();
+                mxspool_telemetry::http_request(&method, "unmatched", status, seconds);
+            }
         }
         result
     }

@@ -29,6 +29,8 @@ pub struct ApiConfig {
     pub egress_ips: Vec<std::net::IpAddr>,
     /// Sending and retrying webhooks.
     pub webhooks: crate::webhooks::WebhookConfig,
+    /// Bearer token that `GET /metrics` requires (MXSPOOL_METRICS_TOKEN); `None`: 404.
+    pub metrics_token: Option<String>,
 }
 
 impl ApiConfig {
@@ -46,6 +48,7 @@ impl ApiConfig {
             dns_servers: None,
             egress_ips: Vec::new(),
             webhooks: crate::webhooks::WebhookConfig::default(),
+            metrics_token: None,
         }
     }
 }

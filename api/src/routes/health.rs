@@ -11,6 +11,13 @@ use utoipa::ToSchema;
 pub struct Health {
     /// `ok` when healthy.
     pub status: String,
+    /// `/readyz`: `ok` once the database answered and has every migration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+    /// `/readyz`: delivery workers of the relay running in this process; absent when this
+    /// process runs no relay (`mxspool api`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relay_workers: Option<u64>,
 }
 
 /// The process is up.
@@ -19,15 +26,18 @@ pub struct Health {
 pub async fn healthz() -> web::Json<Health> {
     web::Json(Health {
         status: "ok".to_owned(),
+        database: None,
+        relay_workers: None,
     })
 }
 
-/// The database answers and has every migration this version needs.
+/// The database answers and has every migration this version needs, and the relay in this
+/// process (if any) runs its delivery workers.
 #[utoipa::path(
     tag = "health",
     responses(
         (status = 200, description = "Ready", body = Health),
-        (status = 503, description = "Database unreachable or not migrated", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable or not migrated, or the relay in this process stopped", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/readyz")]
@@ -43,7 +53,15 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Health>, Api
             "the database lacks migrations; run `mxspool migrate`".to_owned(),
         ));
     }
+    let relay_workers = mxspool_telemetry::relay_workers();
+    if relay_workers == Some(0) {
+        return Err(ApiError::Unavailable(
+            "the relay's delivery workers are not running".to_owned(),
+        ));
+    }
     Ok(web::Json(Health {
         status: "ok".to_owned(),
+        database: Some("ok".to_owned()),
+        relay_workers,
     }))
 }

@@ -10,6 +10,7 @@ mod dns;
 mod domains;
 mod errors;
 mod health;
+mod metrics;
 mod openapi;
 mod outages;
 mod queue;

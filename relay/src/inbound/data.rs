@@ -91,7 +91,10 @@ impl Session {
             }
         };
         if reply.is_positive() {
+            mxspool_telemetry::smtp_message_accepted();
             self.forgive_errors();
+        } else {
+            mxspool_telemetry::smtp_rejected("data", reply.code, reply.status);
         }
         self.answer(conn, reply)
     }

@@ -68,6 +68,7 @@ impl Inbound {
                         }
                     };
                     let _ = stream.set_nodelay(true);
+                    mxspool_telemetry::smtp_connection();
                     let ip = peer.ip().to_canonical();
                     match limits.admit(ip, config.max_connections, config.max_connections_per_ip) {
                         Some(slot) => {

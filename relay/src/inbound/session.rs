@@ -245,7 +245,13 @@ impl Session {
             Verb::Ehlo => self.handle_ehlo(args, true),
             Verb::Helo => self.handle_ehlo(args, false),
             Verb::Mail => self.handle_mail(args),
-            Verb::Rcpt => self.handle_rcpt(args).await,
+            Verb::Rcpt => {
+                let reply = self.handle_rcpt(args).await;
+                if reply.code >= 400 {
+                    mxspool_telemetry::smtp_rejected("rcpt", reply.code, reply.status);
+                }
+                reply
+            }
             Verb::Data => return self.handle_data(conn, args).await,
             Verb::StartTls => match self.handle_starttls(args) {
                 Ok(ready) => {
