@@ -168,9 +168,8 @@ async fn serve(
         })?;
         let smtp_addr = relay.local_addr()?;
         lines.insert(0, format!("SMTP:       {smtp_addr}"));
-        let workers = config.relay_workers;
+        mxspool_telemetry::set_relay_workers(config.relay_workers);
         tasks.spawn(async move {
-            mxspool_telemetry::set_relay_workers(workers);
             relay.run(relay_stopped).await;
             mxspool_telemetry::set_relay_workers(0);
             Ok(())
