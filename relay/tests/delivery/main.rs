@@ -10,6 +10,7 @@ mod delivered;
 mod dsn;
 mod health;
 mod leases;
+mod outages;
 mod outcomes;
 mod parking;
 mod renewal;
