@@ -31,8 +31,9 @@ pub async fn healthz() -> web::Json<Health> {
     })
 }
 
-/// The database answers and has every migration this version needs, and the relay in this
-/// process (if any) runs its delivery workers.
+/// Ready: the database answers with every migration, and this process's relay (if any) runs.
+///
+/// The body names the database and the relay's delivery workers; a stopped relay answers 503.
 #[utoipa::path(
     tag = "health",
     responses(

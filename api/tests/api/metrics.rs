@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 use crate::helpers::*;
 use reqwest::Method;
 use std::collections::HashMap;
