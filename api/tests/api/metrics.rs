@@ -273,3 +273,28 @@ async fn readyz_names_the_database_and_no_relay_in_an_api_only_process() {
         reply.body
     );
 }
+
+#[tokio::test]
+async fn readyz_is_not_ready_when_the_database_is_unreachable() {
+    // Port 1 on loopback: nothing listens, connections are refused at once.
+    let pool = mxspool_store::build_pool("postgres://postgres@127.0.0.1:1/mxspool", 1);
+    let mut config =
+        mxspool_api::ApiConfig::new("backup-mx.mxspool.test".to_owned(), "x".repeat(32));
+    config.workers = 1;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let app = mxspool_api::Application::build(config, pool, listener).expect("build app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let response = reqwest::get(format!("{address}/readyz"))
+        .await
+        .expect("readyz");
+    assert_eq!(response.status(), 503);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let healthz = reqwest::get(format!("{address}/healthz"))
+        .await
+        .expect("healthz");
+    assert_eq!(healthz.status(), 200);
+}
