@@ -145,17 +145,33 @@ crate::page_type!(
     "tls_policy": "opportunistic", "recipient_policy": "any"
 }))]
 pub struct CreateDomain {
-    /// The mail domain to relay for; IDNs are accepted and stored as A-labels.
+    /// The mail domain to relay for: dot-separated labels of letters, digits and hyphens (at
+    /// most 63 characters each, none starting or ending with a hyphen), at least two, the last
+    /// starting with a letter, one trailing dot allowed. IDNs are accepted too (as U-labels or
+    /// A-labels; the pattern does not cover them) and stored as A-labels.
+    #[schema(
+        min_length = 1,
+        max_length = 253,
+        pattern = r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$"
+    )]
     #[validate(length(min = 1, max = 300, message = "must be 1 to 253 characters"))]
     pub name: String,
     /// Only `relay` (the default).
     #[serde(rename = "type")]
     pub domain_type: Option<DomainType>,
-    /// Host name or IP address of the primary mail server. Loopback, private, link-local,
-    /// multicast and unspecified addresses are refused unless the operator allows them.
+    /// Host name (as `name`) or IP address of the primary mail server. The pattern covers host
+    /// names and dotted-quad IPv4 addresses outside 0/8, multicast and 240/4; IPv6 addresses and
+    /// IDNs are accepted too. Loopback, private, link-local and other non-public addresses (and
+    /// `localhost`) are refused unless the operator allows private targets.
+    #[schema(
+        min_length = 1,
+        max_length = 253,
+        pattern = r"^(?:(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?|(?:22[0-3]|2[01][0-9]|1[0-9]{2}|[1-9][0-9]?)(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3})$"
+    )]
     #[validate(length(min = 1, max = 300, message = "must be 1 to 253 characters"))]
     pub target_host: String,
     /// Default 25.
+    #[schema(minimum = 1, maximum = 65535)]
     #[validate(range(min = 1, max = 65535, message = "must be a port number, 1 to 65535"))]
     pub target_port: Option<i32>,
     /// Only `smtp` (the default).
@@ -165,6 +181,7 @@ pub struct CreateDomain {
     /// Default `opportunistic`.
     pub tls_policy: Option<TlsPolicy>,
     /// Bytes, 1024 to 536870912 (default 52428800, 50 MiB).
+    #[schema(minimum = 1024, maximum = 536870912)]
     #[validate(range(
         min = 1024,
         max = 536870912,
@@ -172,6 +189,7 @@ pub struct CreateDomain {
     ))]
     pub max_message_size: Option<i64>,
     /// Seconds, 60 to 2592000 (30 days; default 432000, 5 days).
+    #[schema(minimum = 60, maximum = 2592000)]
     #[validate(range(
         min = 60,
         max = 2592000,
@@ -183,6 +201,7 @@ pub struct CreateDomain {
     /// Default false: accept mail whether or not the primary is up.
     pub accept_only_when_primary_down: Option<bool>,
     /// Seconds, 60 to 2592000 (default 604800, 7 days).
+    #[schema(minimum = 60, maximum = 2592000)]
     #[validate(range(
         min = 60,
         max = 2592000,
@@ -190,6 +209,7 @@ pub struct CreateDomain {
     ))]
     pub verify_valid_ttl_seconds: Option<i32>,
     /// Seconds, 60 to 2592000 (default 86400, 1 day).
+    #[schema(minimum = 60, maximum = 2592000)]
     #[validate(range(
         min = 60,
         max = 2592000,
@@ -207,21 +227,35 @@ pub struct CreateDomain {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"target_host": "mx2.customer.example", "enabled": false}))]
 pub struct UpdateDomain {
-    /// Operators and the owner only.
+    /// Operators and the owner only. The same rules as a new domain's `name`.
+    #[schema(
+        min_length = 1,
+        max_length = 253,
+        pattern = r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$"
+    )]
     #[validate(length(min = 1, max = 300, message = "must be 1 to 253 characters"))]
     pub name: Option<String>,
+    /// The same rules as a new domain's `target_host`.
+    #[schema(
+        min_length = 1,
+        max_length = 253,
+        pattern = r"^(?:(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?|(?:22[0-3]|2[01][0-9]|1[0-9]{2}|[1-9][0-9]?)(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3})$"
+    )]
     #[validate(length(min = 1, max = 300, message = "must be 1 to 253 characters"))]
     pub target_host: Option<String>,
+    #[schema(minimum = 1, maximum = 65535)]
     #[validate(range(min = 1, max = 65535, message = "must be a port number, 1 to 65535"))]
     pub target_port: Option<i32>,
     pub enabled: Option<bool>,
     pub tls_policy: Option<TlsPolicy>,
+    #[schema(minimum = 1024, maximum = 536870912)]
     #[validate(range(
         min = 1024,
         max = 536870912,
         message = "must be between 1024 and 536870912 bytes"
     ))]
     pub max_message_size: Option<i64>,
+    #[schema(minimum = 60, maximum = 2592000)]
     #[validate(range(
         min = 60,
         max = 2592000,
@@ -231,6 +265,7 @@ pub struct UpdateDomain {
     pub recipient_policy: Option<RecipientPolicy>,
     pub accept_only_when_primary_down: Option<bool>,
     /// Seconds, 60 to 2592000.
+    #[schema(minimum = 60, maximum = 2592000)]
     #[validate(range(
         min = 60,
         max = 2592000,
@@ -238,6 +273,7 @@ pub struct UpdateDomain {
     ))]
     pub verify_valid_ttl_seconds: Option<i32>,
     /// Seconds, 60 to 2592000.
+    #[schema(minimum = 60, maximum = 2592000)]
     #[validate(range(
         min = 60,
         max = 2592000,
@@ -255,6 +291,7 @@ pub struct UpdateDomain {
 #[into_params(parameter_in = Query)]
 pub struct DomainQuery {
     /// Exact domain name (normalised before matching, so `Example.COM.` finds `example.com`).
+    /// A value that cannot be a domain name (empty, an IP address) matches nothing.
     pub name: Option<String>,
     /// Domains of this owner.
     pub owner_id: Option<i64>,
@@ -265,11 +302,6 @@ pub struct DomainQuery {
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
-}
-
-/// Where a normalisation error goes in the problem body.
-fn name_error(field: &str, e: names::NameError) -> ApiError {
-    ApiError::field(field, e.to_string())
 }
 
 fn not_found(id: DomainId) -> ApiError {
@@ -366,7 +398,17 @@ pub async fn list_domains(
     let q = query.0;
     let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
     let name = match q.name {
-        Some(n) => Some(names::normalize_domain(&n).map_err(|e| name_error("name", e))?),
+        // A value that cannot be a relay domain's name (empty, an IP literal, ...) matches no
+        // domain: the page is empty, as for any other name nobody registered.
+        Some(n) => match names::normalize_domain(&n) {
+            Ok(name) => Some(name),
+            Err(_) => {
+                return Ok(web::Json(DomainPage {
+                    items: Vec::new(),
+                    next_cursor: None,
+                }))
+            }
+        },
         None => None,
     };
     let filter = DomainFilter {
@@ -654,11 +696,12 @@ fn admin_assignment(
         ));
     }
     let target = crate::routes::accounts::find_visible(conn, caller, account)?;
+    // The request is well-formed; the account's current role is what stands in the way.
     if target.role != Role::DomainAdmin {
-        return Err(ApiError::field(
-            "account_id",
-            format!("account {account} is a {}, not a domain_admin", target.role),
-        ));
+        return Err(ApiError::Conflict(format!(
+            "account {account} is a {}, not a domain_admin",
+            target.role
+        )));
     }
     Ok((current, target))
 }
@@ -666,7 +709,7 @@ fn admin_assignment(
 /// Make a domain administrator manage this domain (idempotent).
 ///
 /// The account must have the `domain_admin` role and, if a customer created it, belong to the
-/// domain's owner (422 naming `account_id` otherwise).
+/// domain's owner (409 otherwise).
 #[utoipa::path(
     tag = "domains",
     params(
@@ -676,6 +719,7 @@ fn admin_assignment(
     responses(
         (status = 204, description = "The account administers the domain"),
         (status = 404, description = "No such domain or account, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The account is not a domain_admin, or belongs to another customer than the domain's owner", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -696,12 +740,9 @@ pub async fn add_domain_admin(
                 .parent_id
                 .is_some_and(|parent| parent != domain.owner_id)
             {
-                return Err(ApiError::field(
-                    "account_id",
-                    format!(
-                        "account {account} belongs to another customer than the domain's owner"
-                    ),
-                ));
+                return Err(ApiError::Conflict(format!(
+                    "account {account} belongs to another customer than the domain's owner"
+                )));
             }
             Ok(domains::add_admin(conn, id, account)?)
         })
@@ -719,6 +760,7 @@ pub async fn add_domain_admin(
     responses(
         (status = 204, description = "The account no longer administers the domain"),
         (status = 404, description = "No such domain, account or assignment", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The account is not a domain_admin", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

@@ -86,10 +86,11 @@ pub struct RecipientQuery {
 /// A list of addresses: the whole new list (`PUT`) or addresses to add (`POST`).
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"recipients": ["alice@customer.example", "Bob@customer.example", "sales"]}))]
+#[schema(example = json!({"recipients": ["alice", "Bob", "sales"]}))]
 pub struct RecipientList {
-    /// Up to 100,000 addresses of this domain (`user@domain`), or bare local parts (`user`).
-    /// Case does not matter; duplicates count once.
+    /// Up to 100,000 local parts (`user`, meaning `user@` this domain), or full addresses of
+    /// this domain (`user@customer.example`; an address of another domain is refused). Case
+    /// does not matter; duplicates count once.
     pub recipients: Vec<String>,
 }
 
@@ -349,7 +350,7 @@ pub async fn add_recipients(
     tag = "recipients",
     params(
         ("id" = i64, Path, description = "Domain id"),
-        ("address" = String, Path, description = "The address (`bob@customer.example`) or its local part (`bob`), any case", example = "bob@customer.example"),
+        ("address" = String, Path, description = "The local part (`bob`) or the whole address (`bob@customer.example`, of this domain), any case", example = "bob"),
     ),
     responses(
         (status = 204, description = "The address is no longer listed"),

@@ -137,9 +137,13 @@ pub struct CreateWebhook {
     #[validate(length(max = 200, message = "must be at most 200 characters"))]
     pub description: Option<String>,
     /// The event types to send (at least one).
+    #[schema(min_items = 1)]
     #[validate(length(min = 1, message = "name at least one event type"))]
     pub events: Vec<WebhookEventType>,
-    /// Only events about these domains (which the account must be able to see).
+    /// Only events about these domains (1 to 1000, which the account must be able to see);
+    /// leave it out (or `null`) for events about every domain the account sees. An empty
+    /// list is refused rather than read as "every domain", which it would look like it denies.
+    #[schema(min_items = 1, max_items = 1000)]
     #[validate(length(
         min = 1,
         max = 1000,
@@ -168,9 +172,12 @@ pub struct UpdateWebhook {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, nullable)]
     pub description: Option<Option<String>>,
+    /// At least one event type.
+    #[schema(min_items = 1)]
     pub events: Option<Vec<WebhookEventType>>,
+    /// 1 to 1000 domains, or `null` for every domain the account sees.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<Vec<i64>>, nullable)]
+    #[schema(value_type = Option<Vec<i64>>, nullable, min_items = 1, max_items = 1000)]
     pub domain_ids: Option<Option<Vec<i64>>>,
     pub enabled: Option<bool>,
     #[validate(range(min = 0, max = 86400, message = "must be between 0 and 86400"))]

@@ -37,6 +37,8 @@ from .field_error import FieldError
 from .health import Health
 from .login_request import LoginRequest
 from .message_headers import MessageHeaders
+from .outage import Outage
+from .outage_report import OutageReport
 from .problem import Problem
 from .queue_action_kind import QueueActionKind
 from .queue_action_result import QueueActionResult
@@ -124,6 +126,8 @@ __all__ = (
     "Health",
     "LoginRequest",
     "MessageHeaders",
+    "Outage",
+    "OutageReport",
     "Problem",
     "QueueActionKind",
     "QueueActionResult",

@@ -24,9 +24,14 @@ class CreateDomain:
             25, 'tls_policy': 'opportunistic'}
 
     Attributes:
-        name (str): The mail domain to relay for; IDNs are accepted and stored as A-labels.
-        target_host (str): Host name or IP address of the primary mail server. Loopback, private, link-local,
-            multicast and unspecified addresses are refused unless the operator allows them.
+        name (str): The mail domain to relay for: dot-separated labels of letters, digits and hyphens (at
+            most 63 characters each, none starting or ending with a hyphen), at least two, the last
+            starting with a letter, one trailing dot allowed. IDNs are accepted too (as U-labels or
+            A-labels; the pattern does not cover them) and stored as A-labels.
+        target_host (str): Host name (as `name`) or IP address of the primary mail server. The pattern covers host
+            names and dotted-quad IPv4 addresses outside 0/8, multicast and 240/4; IPv6 addresses and
+            IDNs are accepted too. Loopback, private, link-local and other non-public addresses (and
+            `localhost`) are refused unless the operator allows private targets.
         accept_only_when_primary_down (bool | None | Unset): Default false: accept mail whether or not the primary is
             up.
         enabled (bool | None | Unset): Default true.

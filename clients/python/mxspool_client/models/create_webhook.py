@@ -24,7 +24,10 @@ class CreateWebhook:
         events (list[WebhookEventType]): The event types to send (at least one).
         url (str): Where events are POSTed: `http` or `https`, not a private or loopback address.
         description (None | str | Unset):
-        domain_ids (list[int] | None | Unset): Only events about these domains (which the account must be able to see).
+        domain_ids (list[int] | None | Unset): Only events about these domains (1 to 1000, which the account must be
+            able to see);
+            leave it out (or `null`) for events about every domain the account sees. An empty
+            list is refused rather than read as "every domain", which it would look like it denies.
         enabled (bool | None | Unset): Default true.
         queue_threshold_age_seconds (int | None | Unset): 60 to 2,592,000 (30 days).
         queue_threshold_messages (int | None | Unset): 1 to 10,000,000.

@@ -13,11 +13,12 @@ class RecipientList:
     """A list of addresses: the whole new list (`PUT`) or addresses to add (`POST`).
 
     Example:
-        {'recipients': ['alice@customer.example', 'Bob@customer.example', 'sales']}
+        {'recipients': ['alice', 'Bob', 'sales']}
 
     Attributes:
-        recipients (list[str]): Up to 100,000 addresses of this domain (`user@domain`), or bare local parts (`user`).
-            Case does not matter; duplicates count once.
+        recipients (list[str]): Up to 100,000 local parts (`user`, meaning `user@` this domain), or full addresses of
+            this domain (`user@customer.example`; an address of another domain is refused). Case
+            does not matter; duplicates count once.
     """
 
     recipients: list[str]

@@ -24,11 +24,11 @@ class UpdateDomain:
         accept_only_when_primary_down (bool | None | Unset):
         enabled (bool | None | Unset):
         max_message_size (int | None | Unset):
-        name (None | str | Unset): Operators and the owner only.
+        name (None | str | Unset): Operators and the owner only. The same rules as a new domain's `name`.
         owner_id (int | None | Unset):
         queue_lifetime_seconds (int | None | Unset):
         recipient_policy (None | RecipientPolicy | Unset):
-        target_host (None | str | Unset):
+        target_host (None | str | Unset): The same rules as a new domain's `target_host`.
         target_port (int | None | Unset):
         tls_policy (None | TlsPolicy | Unset):
         verify_fallback (None | Unset | VerifyFallback):

@@ -20,9 +20,9 @@ class UpdateWebhook:
 
     Attributes:
         description (None | str | Unset):
-        domain_ids (list[int] | None | Unset):
+        domain_ids (list[int] | None | Unset): 1 to 1000 domains, or `null` for every domain the account sees.
         enabled (bool | None | Unset):
-        events (list[WebhookEventType] | None | Unset):
+        events (list[WebhookEventType] | None | Unset): At least one event type.
         queue_threshold_age_seconds (int | None | Unset):
         queue_threshold_messages (int | None | Unset):
         rotate_secret (bool | None | Unset): Replace the signing secret; the new one is in the response, only there.

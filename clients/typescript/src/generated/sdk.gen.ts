@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AddDomainAdminData, AddDomainAdminErrors, AddDomainAdminResponses, AddRecipientsData, AddRecipientsErrors, AddRecipientsResponses, BulkActionData, BulkActionErrors, BulkActionResponses, CheckDnsData, CheckDnsErrors, CheckDnsResponses, CreateAccountData, CreateAccountErrors, CreateAccountResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateDomainData, CreateDomainErrors, CreateDomainResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteAccountData, DeleteAccountErrors, DeleteAccountResponses, DeleteApiKeyData, DeleteApiKeyErrors, DeleteApiKeyResponses, DeleteDomainData, DeleteDomainErrors, DeleteDomainResponses, DeleteMessageData, DeleteMessageErrors, DeleteMessageResponses, DeleteRecipientData, DeleteRecipientErrors, DeleteRecipientResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, DnsInstructionsData, DnsInstructionsErrors, DnsInstructionsResponses, DomainStatsData, DomainStatsErrors, DomainStatsResponses, DomainWhitelistReportData, DomainWhitelistReportErrors, DomainWhitelistReportResponses, FlushDomainData, FlushDomainErrors, FlushDomainResponses, GetAccountData, GetAccountErrors, GetAccountResponses, GetDomainData, GetDomainErrors, GetDomainResponses, GetMessageData, GetMessageErrors, GetMessageResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, HealthzData, HealthzErrors, HealthzResponses, HoldMessageData, HoldMessageErrors, HoldMessageResponses, ListAccountsData, ListAccountsErrors, ListAccountsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListDeliveriesData, ListDeliveriesErrors, ListDeliveriesResponses, ListDomainsData, ListDomainsErrors, ListDomainsResponses, ListQueueData, ListQueueErrors, ListQueueResponses, ListRecipientsData, ListRecipientsErrors, ListRecipientsResponses, ListTargetsData, ListTargetsErrors, ListTargetsResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, MeData, MeErrors, MeResponses, ReadyzData, ReadyzErrors, ReadyzResponses, RefreshData, RefreshErrors, RefreshResponses, ReleaseMessageData, ReleaseMessageErrors, ReleaseMessageResponses, RemoveDomainAdminData, RemoveDomainAdminErrors, RemoveDomainAdminResponses, ReplaceRecipientsData, ReplaceRecipientsErrors, ReplaceRecipientsResponses, ResendDeliveryData, ResendDeliveryErrors, ResendDeliveryResponses, RetryMessageData, RetryMessageErrors, RetryMessageResponses, TargetEventsData, TargetEventsErrors, TargetEventsResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, UpdateAccountData, UpdateAccountErrors, UpdateAccountResponses, UpdateDomainData, UpdateDomainErrors, UpdateDomainResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses, VerifyWhitelistData, VerifyWhitelistErrors, VerifyWhitelistResponses, WhitelistOverviewData, WhitelistOverviewErrors, WhitelistOverviewResponses } from './types.gen.js';
+import type { AddDomainAdminData, AddDomainAdminErrors, AddDomainAdminResponses, AddRecipientsData, AddRecipientsErrors, AddRecipientsResponses, BulkActionData, BulkActionErrors, BulkActionResponses, CheckDnsData, CheckDnsErrors, CheckDnsResponses, CreateAccountData, CreateAccountErrors, CreateAccountResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateDomainData, CreateDomainErrors, CreateDomainResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteAccountData, DeleteAccountErrors, DeleteAccountResponses, DeleteApiKeyData, DeleteApiKeyErrors, DeleteApiKeyResponses, DeleteDomainData, DeleteDomainErrors, DeleteDomainResponses, DeleteMessageData, DeleteMessageErrors, DeleteMessageResponses, DeleteRecipientData, DeleteRecipientErrors, DeleteRecipientResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, DnsInstructionsData, DnsInstructionsErrors, DnsInstructionsResponses, DomainOutagesData, DomainOutagesErrors, DomainOutagesResponses, DomainStatsData, DomainStatsErrors, DomainStatsResponses, DomainWhitelistReportData, DomainWhitelistReportErrors, DomainWhitelistReportResponses, FlushDomainData, FlushDomainErrors, FlushDomainResponses, GetAccountData, GetAccountErrors, GetAccountResponses, GetDomainData, GetDomainErrors, GetDomainResponses, GetMessageData, GetMessageErrors, GetMessageResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, HealthzData, HealthzErrors, HealthzResponses, HoldMessageData, HoldMessageErrors, HoldMessageResponses, ListAccountsData, ListAccountsErrors, ListAccountsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListDeliveriesData, ListDeliveriesErrors, ListDeliveriesResponses, ListDomainsData, ListDomainsErrors, ListDomainsResponses, ListQueueData, ListQueueErrors, ListQueueResponses, ListRecipientsData, ListRecipientsErrors, ListRecipientsResponses, ListTargetsData, ListTargetsErrors, ListTargetsResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, MeData, MeErrors, MeResponses, ReadyzData, ReadyzErrors, ReadyzResponses, RefreshData, RefreshErrors, RefreshResponses, ReleaseMessageData, ReleaseMessageErrors, ReleaseMessageResponses, RemoveDomainAdminData, RemoveDomainAdminErrors, RemoveDomainAdminResponses, ReplaceRecipientsData, ReplaceRecipientsErrors, ReplaceRecipientsResponses, ResendDeliveryData, ResendDeliveryErrors, ResendDeliveryResponses, RetryMessageData, RetryMessageErrors, RetryMessageResponses, TargetEventsData, TargetEventsErrors, TargetEventsResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, UpdateAccountData, UpdateAccountErrors, UpdateAccountResponses, UpdateDomainData, UpdateDomainErrors, UpdateDomainResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses, VerifyWhitelistData, VerifyWhitelistErrors, VerifyWhitelistResponses, WhitelistOverviewData, WhitelistOverviewErrors, WhitelistOverviewResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -232,7 +232,7 @@ export const removeDomainAdmin = <ThrowOnError extends boolean = false>(options:
  * Make a domain administrator manage this domain (idempotent).
  *
  * The account must have the `domain_admin` role and, if a customer created it, belong to the
- * domain's owner (422 naming `account_id` otherwise).
+ * domain's owner (409 otherwise).
  */
 export const addDomainAdmin = <ThrowOnError extends boolean = false>(options: Options<AddDomainAdminData, ThrowOnError>) => (options.client ?? client).put<AddDomainAdminResponses, AddDomainAdminErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -276,6 +276,21 @@ export const checkDns = <ThrowOnError extends boolean = false>(options: Options<
 export const flushDomain = <ThrowOnError extends boolean = false>(options: Options<FlushDomainData, ThrowOnError>) => (options.client ?? client).post<FlushDomainResponses, FlushDomainErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/domains/{id}/flush',
+    ...options
+});
+
+/**
+ * A relay domain's outage report.
+ *
+ * Each period the domain's current target was down, newest first: when it started and
+ * ended (`null` while the target is still down), how long it lasted, the messages received
+ * for the domain meanwhile, and what became of their recipients (delivered, bounced, expired,
+ * still pending) with the longest delay any of them saw. Outages of a target the domain used
+ * before a change of target are not listed.
+ */
+export const domainOutages = <ThrowOnError extends boolean = false>(options: Options<DomainOutagesData, ThrowOnError>) => (options.client ?? client).get<DomainOutagesResponses, DomainOutagesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/domains/{id}/outages',
     ...options
 });
 
@@ -610,8 +625,9 @@ export const testWebhook = <ThrowOnError extends boolean = false>(options: Optio
  *
  * The egress addresses, their PTR names and the snippets once (the snippets cover the target
  * ports of the page's domains); then each domain (ordered by id) with per-address evidence
- * and verdicts as in `GET /domains/{id}/whitelist`. Pages hold up to 100 domains (default
- * 50); pass `next_cursor` as `cursor` for the next. `?format=text` returns plain text.
+ * and verdicts as in `GET /domains/{id}/whitelist`. Pages hold up to 500 domains (default
+ * 50; the evidence of a whole page is read in one statement); pass `next_cursor` as `cursor`
+ * for the next. `?format=text` returns plain text.
  */
 export const whitelistOverview = <ThrowOnError extends boolean = false>(options?: Options<WhitelistOverviewData, ThrowOnError>) => (options?.client ?? client).get<WhitelistOverviewResponses, WhitelistOverviewErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -625,6 +641,7 @@ export const whitelistOverview = <ThrowOnError extends boolean = false>(options?
 export const healthz = <ThrowOnError extends boolean = false>(options?: Options<HealthzData, ThrowOnError>) => (options?.client ?? client).get<HealthzResponses, HealthzErrors, ThrowOnError>({ url: '/healthz', ...options });
 
 /**
- * The database answers and has every migration this version needs.
+ * The database answers and has every migration this version needs, and the relay in this
+ * process (if any) runs its delivery workers.
  */
 export const readyz = <ThrowOnError extends boolean = false>(options?: Options<ReadyzData, ThrowOnError>) => (options?.client ?? client).get<ReadyzResponses, ReadyzErrors, ThrowOnError>({ url: '/readyz', ...options });

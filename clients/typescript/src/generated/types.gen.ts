@@ -155,7 +155,10 @@ export type CreateDomain = {
      */
     max_message_size?: number | null;
     /**
-     * The mail domain to relay for; IDNs are accepted and stored as A-labels.
+     * The mail domain to relay for: dot-separated labels of letters, digits and hyphens (at
+     * most 63 characters each, none starting or ending with a hyphen), at least two, the last
+     * starting with a letter, one trailing dot allowed. IDNs are accepted too (as U-labels or
+     * A-labels; the pattern does not cover them) and stored as A-labels.
      */
     name: string;
     owner_id?: null | AccountId;
@@ -166,8 +169,10 @@ export type CreateDomain = {
     recipient_policy?: null | RecipientPolicy;
     service?: null | Service;
     /**
-     * Host name or IP address of the primary mail server. Loopback, private, link-local,
-     * multicast and unspecified addresses are refused unless the operator allows them.
+     * Host name (as `name`) or IP address of the primary mail server. The pattern covers host
+     * names and dotted-quad IPv4 addresses outside 0/8, multicast and 240/4; IPv6 addresses and
+     * IDNs are accepted too. Loopback, private, link-local and other non-public addresses (and
+     * `localhost`) are refused unless the operator allows private targets.
      */
     target_host: string;
     /**
@@ -193,7 +198,9 @@ export type CreateDomain = {
 export type CreateWebhook = {
     description?: string | null;
     /**
-     * Only events about these domains (which the account must be able to see).
+     * Only events about these domains (1 to 1000, which the account must be able to see);
+     * leave it out (or `null`) for events about every domain the account sees. An empty
+     * list is refused rather than read as "every domain", which it would look like it denies.
      */
     domain_ids?: Array<number> | null;
     /**
@@ -638,6 +645,15 @@ export type FieldError = {
  */
 export type Health = {
     /**
+     * `/readyz`: `ok` once the database answered and has every migration.
+     */
+    database?: string | null;
+    /**
+     * `/readyz`: delivery workers of the relay running in this process; absent when this
+     * process runs no relay (`mxspool api`).
+     */
+    relay_workers?: number | null;
+    /**
      * `ok` when healthy.
      */
     status: string;
@@ -682,6 +698,83 @@ export type MessageHeaders = {
  * Primary key of `messages`; also the queue id given in the SMTP reply.
  */
 export type MessageId = number;
+
+/**
+ * One period the domain's target was down, and the domain's mail received during it.
+ */
+export type Outage = {
+    /**
+     * Recipients the target refused permanently (a DSN went to the sender).
+     */
+    bounced: number;
+    /**
+     * Recipients delivered since.
+     */
+    delivered: number;
+    /**
+     * From start to end, or to now while the outage lasts.
+     */
+    duration_seconds: number;
+    /**
+     * When the target answered again; `null` while it is still down.
+     */
+    ended_at?: string | null;
+    /**
+     * Recipients whose queue lifetime ran out before they could be delivered.
+     */
+    expired: number;
+    /**
+     * Id of the target event that began the outage.
+     */
+    id: number;
+    /**
+     * Longest time a recipient waited: from receipt to delivery (to the bounce or expiry for
+     * those; to now for those still in the queue). `null` when no mail came in.
+     */
+    max_delay_seconds?: number | null;
+    /**
+     * Messages received for the domain during the outage (at or after its start, before its
+     * end).
+     */
+    messages: number;
+    /**
+     * The target is still down.
+     */
+    ongoing: boolean;
+    /**
+     * Recipients still in the queue (waiting, held or being delivered).
+     */
+    pending: number;
+    /**
+     * The error that took the target down.
+     */
+    reason?: string | null;
+    /**
+     * The domain's recipients of those messages; the counts below are of recipients.
+     */
+    recipients: number;
+    /**
+     * When the relay found the target down.
+     */
+    started_at: string;
+};
+
+/**
+ * One page of a domain's outage report, newest outage first.
+ */
+export type OutageReport = {
+    domain_id: DomainId;
+    items: Array<Outage>;
+    /**
+     * Pass as `cursor` to get the next page; `null` on the last page.
+     */
+    next_cursor?: string | null;
+    /**
+     * The domain's current target, whose outages these are.
+     */
+    target_host: string;
+    target_port: number;
+};
 
 /**
  * An RFC 9457 problem details body.
@@ -901,8 +994,9 @@ export type QueueRecipient = {
  */
 export type RecipientList = {
     /**
-     * Up to 100,000 addresses of this domain (`user@domain`), or bare local parts (`user`).
-     * Case does not matter; duplicates count once.
+     * Up to 100,000 local parts (`user`, meaning `user@` this domain), or full addresses of
+     * this domain (`user@customer.example`; an address of another domain is refused). Case
+     * does not matter; duplicates count once.
      */
     recipients: Array<string>;
 };
@@ -1115,12 +1209,15 @@ export type UpdateDomain = {
     enabled?: boolean | null;
     max_message_size?: number | null;
     /**
-     * Operators and the owner only.
+     * Operators and the owner only. The same rules as a new domain's `name`.
      */
     name?: string | null;
     owner_id?: null | AccountId;
     queue_lifetime_seconds?: number | null;
     recipient_policy?: null | RecipientPolicy;
+    /**
+     * The same rules as a new domain's `target_host`.
+     */
     target_host?: string | null;
     target_port?: number | null;
     tls_policy?: null | TlsPolicy;
@@ -1140,8 +1237,14 @@ export type UpdateDomain = {
  */
 export type UpdateWebhook = {
     description?: string | null;
+    /**
+     * 1 to 1000 domains, or `null` for every domain the account sees.
+     */
     domain_ids?: Array<number> | null;
     enabled?: boolean | null;
+    /**
+     * At least one event type.
+     */
     events?: Array<WebhookEventType> | null;
     queue_threshold_age_seconds?: number | null;
     queue_threshold_messages?: number | null;
@@ -2070,6 +2173,7 @@ export type ListDomainsData = {
     query?: {
         /**
          * Exact domain name (normalised before matching, so `Example.COM.` finds `example.com`).
+         * A value that cannot be a domain name (empty, an IP address) matches nothing.
          */
         name?: string;
         /**
@@ -2380,6 +2484,10 @@ export type RemoveDomainAdminErrors = {
      */
     404: Problem;
     /**
+     * The account is not a domain_admin
+     */
+    409: Problem;
+    /**
      * Invalid input; `errors` names each field
      */
     422: Problem;
@@ -2433,6 +2541,10 @@ export type AddDomainAdminErrors = {
      * No such domain or account, or not visible to the caller
      */
     404: Problem;
+    /**
+     * The account is not a domain_admin, or belongs to another customer than the domain's owner
+     */
+    409: Problem;
     /**
      * Invalid input; `errors` names each field
      */
@@ -2607,6 +2719,74 @@ export type FlushDomainResponses = {
 };
 
 export type FlushDomainResponse = FlushDomainResponses[keyof FlushDomainResponses];
+
+export type DomainOutagesData = {
+    body?: never;
+    path: {
+        /**
+         * Domain id
+         */
+        id: number;
+    };
+    query?: {
+        /**
+         * Only outages going on at or after this time: ended after it, or not ended (RFC 3339,
+         * e.g. `2026-11-28T00:00:00Z`).
+         */
+        since?: string;
+        /**
+         * Only outages that began before this time (RFC 3339).
+         */
+        until?: string;
+        /**
+         * Page size, 1 to 500 (default 50).
+         */
+        limit?: number;
+        /**
+         * `next_cursor` of the previous page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/domains/{id}/outages';
+};
+
+export type DomainOutagesErrors = {
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: Problem;
+    /**
+     * The caller's role, plan or API key does not allow this
+     */
+    403: Problem;
+    /**
+     * No such domain, or not visible to the caller
+     */
+    404: Problem;
+    /**
+     * Invalid input; `errors` names each field
+     */
+    422: Problem;
+    /**
+     * Unexpected server error
+     */
+    500: Problem;
+    /**
+     * The database is unreachable or overloaded; retry
+     */
+    503: Problem;
+};
+
+export type DomainOutagesError = DomainOutagesErrors[keyof DomainOutagesErrors];
+
+export type DomainOutagesResponses = {
+    /**
+     * One page of outages, newest first
+     */
+    200: OutageReport;
+};
+
+export type DomainOutagesResponse = DomainOutagesResponses[keyof DomainOutagesResponses];
 
 export type ListRecipientsData = {
     body?: never;
@@ -2804,7 +2984,7 @@ export type DeleteRecipientData = {
          */
         id: number;
         /**
-         * The address (`bob@customer.example`) or its local part (`bob`), any case
+         * The local part (`bob`) or the whole address (`bob@customer.example`, of this domain), any case
          */
         address: string;
     };
@@ -3979,7 +4159,7 @@ export type WhitelistOverviewData = {
          */
         format?: 'json' | 'text';
         /**
-         * Domains per page, 1 to 100 (default 50): each costs a look at its evidence.
+         * Domains per page, 1 to 500 (default 50).
          */
         limit?: number;
         /**
@@ -4066,7 +4246,7 @@ export type ReadyzErrors = {
      */
     500: Problem;
     /**
-     * Database unreachable or not migrated
+     * Database unreachable or not migrated, or the relay in this process stopped
      */
     503: Problem;
 };

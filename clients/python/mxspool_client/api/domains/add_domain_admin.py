@@ -46,6 +46,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_404
 
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
+
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
 
@@ -85,7 +90,7 @@ def sync_detailed(
     """Make a domain administrator manage this domain (idempotent).
 
      The account must have the `domain_admin` role and, if a customer created it, belong to the
-    domain's owner (422 naming `account_id` otherwise).
+    domain's owner (409 otherwise).
 
     Args:
         id (int):
@@ -120,7 +125,7 @@ def sync(
     """Make a domain administrator manage this domain (idempotent).
 
      The account must have the `domain_admin` role and, if a customer created it, belong to the
-    domain's owner (422 naming `account_id` otherwise).
+    domain's owner (409 otherwise).
 
     Args:
         id (int):
@@ -150,7 +155,7 @@ async def asyncio_detailed(
     """Make a domain administrator manage this domain (idempotent).
 
      The account must have the `domain_admin` role and, if a customer created it, belong to the
-    domain's owner (422 naming `account_id` otherwise).
+    domain's owner (409 otherwise).
 
     Args:
         id (int):
@@ -183,7 +188,7 @@ async def asyncio(
     """Make a domain administrator manage this domain (idempotent).
 
      The account must have the `domain_admin` role and, if a customer created it, belong to the
-    domain's owner (422 naming `account_id` otherwise).
+    domain's owner (409 otherwise).
 
     Args:
         id (int):

@@ -102,8 +102,9 @@ def sync_detailed(
 
      The egress addresses, their PTR names and the snippets once (the snippets cover the target
     ports of the page's domains); then each domain (ordered by id) with per-address evidence
-    and verdicts as in `GET /domains/{id}/whitelist`. Pages hold up to 100 domains (default
-    50); pass `next_cursor` as `cursor` for the next. `?format=text` returns plain text.
+    and verdicts as in `GET /domains/{id}/whitelist`. Pages hold up to 500 domains (default
+    50; the evidence of a whole page is read in one statement); pass `next_cursor` as `cursor`
+    for the next. `?format=text` returns plain text.
 
     Args:
         format_ (WhitelistOverviewFormat | Unset): Representation of a report.
@@ -142,8 +143,9 @@ def sync(
 
      The egress addresses, their PTR names and the snippets once (the snippets cover the target
     ports of the page's domains); then each domain (ordered by id) with per-address evidence
-    and verdicts as in `GET /domains/{id}/whitelist`. Pages hold up to 100 domains (default
-    50); pass `next_cursor` as `cursor` for the next. `?format=text` returns plain text.
+    and verdicts as in `GET /domains/{id}/whitelist`. Pages hold up to 500 domains (default
+    50; the evidence of a whole page is read in one statement); pass `next_cursor` as `cursor`
+    for the next. `?format=text` returns plain text.
 
     Args:
         format_ (WhitelistOverviewFormat | Unset): Representation of a report.
@@ -177,8 +179,9 @@ async def asyncio_detailed(
 
      The egress addresses, their PTR names and the snippets once (the snippets cover the target
     ports of the page's domains); then each domain (ordered by id) with per-address evidence
-    and verdicts as in `GET /domains/{id}/whitelist`. Pages hold up to 100 domains (default
-    50); pass `next_cursor` as `cursor` for the next. `?format=text` returns plain text.
+    and verdicts as in `GET /domains/{id}/whitelist`. Pages hold up to 500 domains (default
+    50; the evidence of a whole page is read in one statement); pass `next_cursor` as `cursor`
+    for the next. `?format=text` returns plain text.
 
     Args:
         format_ (WhitelistOverviewFormat | Unset): Representation of a report.
@@ -215,8 +218,9 @@ async def asyncio(
 
      The egress addresses, their PTR names and the snippets once (the snippets cover the target
     ports of the page's domains); then each domain (ordered by id) with per-address evidence
-    and verdicts as in `GET /domains/{id}/whitelist`. Pages hold up to 100 domains (default
-    50); pass `next_cursor` as `cursor` for the next. `?format=text` returns plain text.
+    and verdicts as in `GET /domains/{id}/whitelist`. Pages hold up to 500 domains (default
+    50; the evidence of a whole page is read in one statement); pass `next_cursor` as `cursor`
+    for the next. `?format=text` returns plain text.
 
     Args:
         format_ (WhitelistOverviewFormat | Unset): Representation of a report.

@@ -55,7 +55,8 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
 ) -> Response[Health | Problem]:
-    """The database answers and has every migration this version needs.
+    """The database answers and has every migration this version needs, and the relay in this
+    process (if any) runs its delivery workers.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -78,7 +79,8 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
 ) -> Health | Problem | None:
-    """The database answers and has every migration this version needs.
+    """The database answers and has every migration this version needs, and the relay in this
+    process (if any) runs its delivery workers.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -97,7 +99,8 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
 ) -> Response[Health | Problem]:
-    """The database answers and has every migration this version needs.
+    """The database answers and has every migration this version needs, and the relay in this
+    process (if any) runs its delivery workers.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -118,7 +121,8 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
 ) -> Health | Problem | None:
-    """The database answers and has every migration this version needs.
+    """The database answers and has every migration this version needs, and the relay in this
+    process (if any) runs its delivery workers.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

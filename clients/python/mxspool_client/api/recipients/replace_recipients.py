@@ -120,8 +120,7 @@ def sync_detailed(
     Args:
         id (int):
         body (RecipientList): A list of addresses: the whole new list (`PUT`) or addresses to add
-            (`POST`). Example: {'recipients': ['alice@customer.example', 'Bob@customer.example',
-            'sales']}.
+            (`POST`). Example: {'recipients': ['alice', 'Bob', 'sales']}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -159,8 +158,7 @@ def sync(
     Args:
         id (int):
         body (RecipientList): A list of addresses: the whole new list (`PUT`) or addresses to add
-            (`POST`). Example: {'recipients': ['alice@customer.example', 'Bob@customer.example',
-            'sales']}.
+            (`POST`). Example: {'recipients': ['alice', 'Bob', 'sales']}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -193,8 +191,7 @@ async def asyncio_detailed(
     Args:
         id (int):
         body (RecipientList): A list of addresses: the whole new list (`PUT`) or addresses to add
-            (`POST`). Example: {'recipients': ['alice@customer.example', 'Bob@customer.example',
-            'sales']}.
+            (`POST`). Example: {'recipients': ['alice', 'Bob', 'sales']}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -230,8 +227,7 @@ async def asyncio(
     Args:
         id (int):
         body (RecipientList): A list of addresses: the whole new list (`PUT`) or addresses to add
-            (`POST`). Example: {'recipients': ['alice@customer.example', 'Bob@customer.example',
-            'sales']}.
+            (`POST`). Example: {'recipients': ['alice', 'Bob', 'sales']}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
