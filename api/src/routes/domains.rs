@@ -346,18 +346,20 @@ fn with_admins(
 /// Checks a would-be owner: it must exist and be a customer or operator, and a customer must
 /// have room in its plan. Locks the owner row so concurrent creations cannot overshoot.
 fn check_owner(conn: &mut PgConnection, owner: AccountId) -> Result<(), ApiError> {
+    // Both refusals depend on the accounts that exist now, not on the request's form: 404 for
+    // an owner that does not exist, 409 for one whose role cannot own domains.
     let account = accounts::lock(conn, owner).map_err(|e| match e {
         diesel::result::Error::NotFound => {
-            ApiError::field("owner_id", format!("account {owner} does not exist"))
+            ApiError::NotFound(format!("owner_id: account {owner} does not exist"))
         }
         other => other.into(),
     })?;
     match account.role {
         Role::Admin => Ok(()),
-        Role::DomainAdmin => Err(ApiError::field(
-            "owner_id",
-            "a domain_admin account cannot own domains; give it administration instead",
-        )),
+        Role::DomainAdmin => Err(ApiError::Conflict(format!(
+            "owner_id: account {owner} is a domain_admin, which cannot own domains; give it \
+             administration instead"
+        ))),
         Role::Customer => {
             let max = i64::from(account.max_domains.unwrap_or(0));
             let owned = accounts::count_owned_domains(conn, owner)?;
@@ -442,7 +444,8 @@ pub async fn list_domains(
     request_body = CreateDomain,
     responses(
         (status = 201, description = "Created", body = DomainView),
-        (status = 409, description = "The domain is already registered", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`owner_id` names no account", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The domain is already registered, or `owner_id` names a domain_admin", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -554,8 +557,8 @@ pub async fn get_domain(
     request_body = UpdateDomain,
     responses(
         (status = 200, description = "The changed domain", body = DomainView),
-        (status = 404, description = "No such domain, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The new name is already registered", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such domain, or not visible to the caller, or `owner_id` names no account", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The new name is already registered, or `owner_id` names a domain_admin", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

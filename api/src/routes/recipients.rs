@@ -83,6 +83,30 @@ pub struct RecipientQuery {
     pub cursor: Option<String>,
 }
 
+/// One entry of a recipient list: a local part (`bob`), meaning that address of the domain, or
+/// a whole address of the domain (`bob@customer.example`). The pattern covers dot-atom local
+/// parts of ASCII characters (at most one dot, no `/`, `%` or `!`) with an optional `@` and host
+/// name; the server also takes longer local parts, more dots and UTF-8. That the domain after
+/// `@` must be the list's own is a rule no pattern can state.
+pub struct RecipientEntry;
+
+impl utoipa::PartialSchema for RecipientEntry {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .description(Some(
+                "A local part (`bob`), or a whole address of this domain (`bob@customer.example`).",
+            ))
+            .min_length(Some(1))
+            .max_length(Some(254))
+            .pattern(Some(r"^[A-Za-z0-9#$&'*+=?^_`{|}~-]{1,32}(?:\.[A-Za-z0-9#$&'*+=?^_`{|}~-]{1,31})?(?:@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)?$"))
+            .into()
+    }
+}
+
+impl ToSchema for RecipientEntry {}
+
 /// A list of addresses: the whole new list (`PUT`) or addresses to add (`POST`).
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -91,6 +115,7 @@ pub struct RecipientList {
     /// Up to 100,000 local parts (`user`, meaning `user@` this domain), or full addresses of
     /// this domain (`user@customer.example`; an address of another domain is refused). Case
     /// does not matter; duplicates count once.
+    #[schema(value_type = Vec<RecipientEntry>)]
     pub recipients: Vec<String>,
 }
 
@@ -350,7 +375,7 @@ pub async fn add_recipients(
     tag = "recipients",
     params(
         ("id" = i64, Path, description = "Domain id"),
-        ("address" = String, Path, description = "The local part (`bob`) or the whole address (`bob@customer.example`, of this domain), any case", example = "bob"),
+        ("address" = String, Path, description = "The local part (`bob`) or the whole address (`bob@customer.example`, of this domain), any case; the pattern covers plain ASCII local parts only", example = "bob", min_length = 1, max_length = 254, pattern = r"^[A-Za-z0-9#$&'*+=?^_`{|}~-]{1,32}(?:\.[A-Za-z0-9#$&'*+=?^_`{|}~-]{1,31})?$"),
     ),
     responses(
         (status = 204, description = "The address is no longer listed"),

@@ -132,7 +132,15 @@ crate::page_type!(
     "queue_threshold_age_seconds": 3600
 }))]
 pub struct CreateWebhook {
-    /// Where events are POSTed: `http` or `https`, not a private or loopback address.
+    /// Where events are POSTed: an absolute `http` or `https` URL of at most 2000 characters,
+    /// without credentials or fragment, whose host is not a private or loopback address (unless
+    /// the operator allows private targets). The pattern covers host names and IPv4 addresses
+    /// with an optional port, path and query; other URLs the server can use are accepted too.
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^https?://(?:(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?|(?:22[0-3]|2[01][0-9]|1[0-9]{2}|[1-9][0-9]?)(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3})(?::[1-9][0-9]{0,3})?(?:/[A-Za-z0-9._~/-]*)?(?:\?[A-Za-z0-9._~=&-]*)?$"
+    )]
     pub url: String,
     #[validate(length(max = 200, message = "must be at most 200 characters"))]
     pub description: Option<String>,
@@ -153,12 +161,15 @@ pub struct CreateWebhook {
     /// Default true.
     pub enabled: Option<bool>,
     /// 0 to 86400; default 300.
+    #[schema(minimum = 0, maximum = 86400)]
     #[validate(range(min = 0, max = 86400, message = "must be between 0 and 86400"))]
     pub target_down_grace_seconds: Option<i32>,
     /// 1 to 10,000,000.
+    #[schema(minimum = 1, maximum = 10_000_000)]
     #[validate(range(min = 1, max = 10_000_000, message = "must be between 1 and 10000000"))]
     pub queue_threshold_messages: Option<i32>,
     /// 60 to 2,592,000 (30 days).
+    #[schema(minimum = 60, maximum = 2_592_000)]
     #[validate(range(min = 60, max = 2_592_000, message = "must be between 60 and 2592000"))]
     pub queue_threshold_age_seconds: Option<i32>,
 }
@@ -168,6 +179,12 @@ pub struct CreateWebhook {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"enabled": false, "queue_threshold_messages": null, "rotate_secret": true}))]
 pub struct UpdateWebhook {
+    /// The same rules as a new webhook's `url`.
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^https?://(?:(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?|(?:22[0-3]|2[01][0-9]|1[0-9]{2}|[1-9][0-9]?)(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3})(?::[1-9][0-9]{0,3})?(?:/[A-Za-z0-9._~/-]*)?(?:\?[A-Za-z0-9._~=&-]*)?$"
+    )]
     pub url: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, nullable)]
@@ -180,13 +197,17 @@ pub struct UpdateWebhook {
     #[schema(value_type = Option<Vec<i64>>, nullable, min_items = 1, max_items = 1000)]
     pub domain_ids: Option<Option<Vec<i64>>>,
     pub enabled: Option<bool>,
+    /// 0 to 86400.
+    #[schema(minimum = 0, maximum = 86400)]
     #[validate(range(min = 0, max = 86400, message = "must be between 0 and 86400"))]
     pub target_down_grace_seconds: Option<i32>,
+    /// 1 to 10,000,000, or `null` to clear.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<i32>, nullable)]
+    #[schema(value_type = Option<i32>, nullable, minimum = 1, maximum = 10_000_000)]
     pub queue_threshold_messages: Option<Option<i32>>,
+    /// 60 to 2,592,000 (30 days), or `null` to clear.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<i32>, nullable)]
+    #[schema(value_type = Option<i32>, nullable, minimum = 60, maximum = 2_592_000)]
     pub queue_threshold_age_seconds: Option<Option<i32>>,
     /// Replace the signing secret; the new one is in the response, only there.
     pub rotate_secret: Option<bool>,

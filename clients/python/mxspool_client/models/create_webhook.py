@@ -22,7 +22,10 @@ class CreateWebhook:
 
     Attributes:
         events (list[WebhookEventType]): The event types to send (at least one).
-        url (str): Where events are POSTed: `http` or `https`, not a private or loopback address.
+        url (str): Where events are POSTed: an absolute `http` or `https` URL of at most 2000 characters,
+            without credentials or fragment, whose host is not a private or loopback address (unless
+            the operator allows private targets). The pattern covers host names and IPv4 addresses
+            with an optional port, path and query; other URLs the server can use are accepted too.
         description (None | str | Unset):
         domain_ids (list[int] | None | Unset): Only events about these domains (1 to 1000, which the account must be
             able to see);

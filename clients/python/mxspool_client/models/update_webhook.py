@@ -23,11 +23,11 @@ class UpdateWebhook:
         domain_ids (list[int] | None | Unset): 1 to 1000 domains, or `null` for every domain the account sees.
         enabled (bool | None | Unset):
         events (list[WebhookEventType] | None | Unset): At least one event type.
-        queue_threshold_age_seconds (int | None | Unset):
-        queue_threshold_messages (int | None | Unset):
+        queue_threshold_age_seconds (int | None | Unset): 60 to 2,592,000 (30 days), or `null` to clear.
+        queue_threshold_messages (int | None | Unset): 1 to 10,000,000, or `null` to clear.
         rotate_secret (bool | None | Unset): Replace the signing secret; the new one is in the response, only there.
-        target_down_grace_seconds (int | None | Unset):
-        url (None | str | Unset):
+        target_down_grace_seconds (int | None | Unset): 0 to 86400.
+        url (None | str | Unset): The same rules as a new webhook's `url`.
     """
 
     description: None | str | Unset = UNSET

@@ -641,7 +641,8 @@ export const whitelistOverview = <ThrowOnError extends boolean = false>(options?
 export const healthz = <ThrowOnError extends boolean = false>(options?: Options<HealthzData, ThrowOnError>) => (options?.client ?? client).get<HealthzResponses, HealthzErrors, ThrowOnError>({ url: '/healthz', ...options });
 
 /**
- * The database answers and has every migration this version needs, and the relay in this
- * process (if any) runs its delivery workers.
+ * Ready: the database answers with every migration, and this process's relay (if any) runs.
+ *
+ * The body names the database and the relay's delivery workers; a stopped relay answers 503.
  */
 export const readyz = <ThrowOnError extends boolean = false>(options?: Options<ReadyzData, ThrowOnError>) => (options?.client ?? client).get<ReadyzResponses, ReadyzErrors, ThrowOnError>({ url: '/readyz', ...options });

@@ -224,7 +224,10 @@ export type CreateWebhook = {
      */
     target_down_grace_seconds?: number | null;
     /**
-     * Where events are POSTed: `http` or `https`, not a private or loopback address.
+     * Where events are POSTed: an absolute `http` or `https` URL of at most 2000 characters,
+     * without credentials or fragment, whose host is not a private or loopback address (unless
+     * the operator allows private targets). The pattern covers host names and IPv4 addresses
+     * with an optional port, path and query; other URLs the server can use are accepted too.
      */
     url: string;
 };
@@ -990,6 +993,11 @@ export type QueueRecipient = {
 };
 
 /**
+ * A local part (`bob`), or a whole address of this domain (`bob@customer.example`).
+ */
+export type RecipientEntry = string;
+
+/**
  * A list of addresses: the whole new list (`PUT`) or addresses to add (`POST`).
  */
 export type RecipientList = {
@@ -998,7 +1006,7 @@ export type RecipientList = {
      * this domain (`user@customer.example`; an address of another domain is refused). Case
      * does not matter; duplicates count once.
      */
-    recipients: Array<string>;
+    recipients: Array<RecipientEntry>;
 };
 
 /**
@@ -1246,13 +1254,25 @@ export type UpdateWebhook = {
      * At least one event type.
      */
     events?: Array<WebhookEventType> | null;
+    /**
+     * 60 to 2,592,000 (30 days), or `null` to clear.
+     */
     queue_threshold_age_seconds?: number | null;
+    /**
+     * 1 to 10,000,000, or `null` to clear.
+     */
     queue_threshold_messages?: number | null;
     /**
      * Replace the signing secret; the new one is in the response, only there.
      */
     rotate_secret?: boolean | null;
+    /**
+     * 0 to 86400.
+     */
     target_down_grace_seconds?: number | null;
+    /**
+     * The same rules as a new webhook's `url`.
+     */
     url?: string | null;
 };
 
@@ -2252,7 +2272,11 @@ export type CreateDomainErrors = {
      */
     403: Problem;
     /**
-     * The domain is already registered
+     * `owner_id` names no account
+     */
+    404: Problem;
+    /**
+     * The domain is already registered, or `owner_id` names a domain_admin
      */
     409: Problem;
     /**
@@ -2414,11 +2438,11 @@ export type UpdateDomainErrors = {
      */
     403: Problem;
     /**
-     * No such domain, or not visible to the caller
+     * No such domain, or not visible to the caller, or `owner_id` names no account
      */
     404: Problem;
     /**
-     * The new name is already registered
+     * The new name is already registered, or `owner_id` names a domain_admin
      */
     409: Problem;
     /**
@@ -2984,7 +3008,7 @@ export type DeleteRecipientData = {
          */
         id: number;
         /**
-         * The local part (`bob`) or the whole address (`bob@customer.example`, of this domain), any case
+         * The local part (`bob`) or the whole address (`bob@customer.example`, of this domain), any case; the pattern covers plain ASCII local parts only
          */
         address: string;
     };

@@ -55,8 +55,9 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
 ) -> Response[Health | Problem]:
-    """The database answers and has every migration this version needs, and the relay in this
-    process (if any) runs its delivery workers.
+    """Ready: the database answers with every migration, and this process's relay (if any) runs.
+
+     The body names the database and the relay's delivery workers; a stopped relay answers 503.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -79,8 +80,9 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
 ) -> Health | Problem | None:
-    """The database answers and has every migration this version needs, and the relay in this
-    process (if any) runs its delivery workers.
+    """Ready: the database answers with every migration, and this process's relay (if any) runs.
+
+     The body names the database and the relay's delivery workers; a stopped relay answers 503.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -99,8 +101,9 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
 ) -> Response[Health | Problem]:
-    """The database answers and has every migration this version needs, and the relay in this
-    process (if any) runs its delivery workers.
+    """Ready: the database answers with every migration, and this process's relay (if any) runs.
+
+     The body names the database and the relay's delivery workers; a stopped relay answers 503.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -121,8 +124,9 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
 ) -> Health | Problem | None:
-    """The database answers and has every migration this version needs, and the relay in this
-    process (if any) runs its delivery workers.
+    """Ready: the database answers with every migration, and this process's relay (if any) runs.
+
+     The body names the database and the relay's delivery workers; a stopped relay answers 503.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
