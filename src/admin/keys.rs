@@ -110,19 +110,7 @@ fn list(ctx: &Ctx, args: ListArgs) -> Result<(), CliError> {
     if let Some(l) = args.limit {
         query.push(("limit", l.to_string()));
     }
-    let page = if args.all {
-        let mut progress = ctx.progress("fetching API keys", None);
-        let items = ctx
-            .client
-            .list_all("/api-keys", &query, |n| progress.update(n, ""))?;
-        progress.finish();
-        json!({"items": items, "next_cursor": null})
-    } else {
-        if let Some(c) = args.cursor {
-            query.push(("cursor", c));
-        }
-        ctx.client.get("/api-keys", &query)?
-    };
+    let page = ctx.list_page("/api-keys", "API keys", query, args.all, args.cursor)?;
     if ctx.json {
         print_json(&page);
         return Ok(());

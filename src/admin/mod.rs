@@ -201,6 +201,30 @@ impl Ctx {
     fn progress(&self, label: impl Into<String>, total: Option<usize>) -> output::Progress {
         output::Progress::new(label, total, self.quiet)
     }
+
+    /// One page of a list endpoint (from `cursor`), or with `all` every page, followed with
+    /// progress and returned as one page with no next cursor.
+    fn list_page(
+        &self,
+        path: &str,
+        what: &str,
+        mut query: Vec<(&'static str, String)>,
+        all: bool,
+        cursor: Option<String>,
+    ) -> Result<serde_json::Value, CliError> {
+        if all {
+            let mut progress = self.progress(format!("fetching {what}"), None);
+            let items = self
+                .client
+                .list_all(path, &query, |n| progress.update(n, ""))?;
+            progress.finish();
+            return Ok(serde_json::json!({"items": items, "next_cursor": null}));
+        }
+        if let Some(c) = cursor {
+            query.push(("cursor", c));
+        }
+        self.client.get(path, &query)
+    }
 }
 
 fn run(conn: &Connection, body: impl FnOnce(&Ctx) -> Result<(), CliError>) -> ExitCode {

@@ -196,19 +196,7 @@ fn list(ctx: &Ctx, args: ListArgs) -> Result<(), CliError> {
     if let Some(l) = args.limit {
         query.push(("limit", l.to_string()));
     }
-    let page = if args.all {
-        let mut progress = ctx.progress("fetching the queue", None);
-        let items = ctx
-            .client
-            .list_all("/queue", &query, |n| progress.update(n, ""))?;
-        progress.finish();
-        json!({"items": items, "next_cursor": null})
-    } else {
-        if let Some(c) = args.cursor {
-            query.push(("cursor", c));
-        }
-        ctx.client.get("/queue", &query)?
-    };
+    let page = ctx.list_page("/queue", "the queue", query, args.all, args.cursor)?;
     if ctx.json {
         print_json(&page);
         return Ok(());
