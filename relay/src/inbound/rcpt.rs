@@ -5,8 +5,8 @@
 //! ([`super::callout`]). A domain in backup-only mode (`accept_only_when_primary_down`) gets
 //! `451 4.7.1` while its target is up, so senders keep using the primary: a target known down
 //! (health tracking) lets mail in at once, any other is checked then (connect and greeting,
-//! see [`super::callout::Callouts::primary_is_down`]) and counts as up only if it answers. Every form of address that asks a mail system to route
-//! further — source routes, `%` and `!` in the local part, a quoted local part holding another
+//! see [`super::callout::Callouts::primary_is_down`]) and counts as up only if it answers.
+//! Every form of address that asks a mail system to route further — source routes, `%` and `!` in the local part, a quoted local part holding another
 //! address, address literals — is refused outright, so no trickery turns mxspool into an open
 //! relay whatever the target host would make of it.
 
@@ -146,9 +146,14 @@ impl Session {
             );
         }
 
-        let asked = format!("{}@{}", mailbox.local.to_lowercase(), domain_name);
         match self
-            .policy_allows(&domain, target_state, local_lower, &asked)
+            .policy_allows(
+                &domain,
+                target_state,
+                local_lower,
+                mailbox.local,
+                &domain_name,
+            )
             .await
         {
             Ok(Verdict::Accept) => {}
@@ -186,19 +191,21 @@ impl Session {
         Reply::new(250, "2.1.5", "Ok")
     }
 
-    /// What the domain's recipient policy says of this (lower-cased) local part; `asked` is
-    /// the address a callout asks about. The `listed` lookup is an exact match on the primary
+    /// What the domain's recipient policy says of this (lower-cased) local part; a callout
+    /// asks about `raw_local@domain_name`, built only when one is made. The `listed` lookup is an exact match on the primary
     /// key (lists are stored lower-cased): an index-only probe, fast with any list size.
     async fn policy_allows(
         &self,
         domain: &Arc<DomainInfo>,
         target_state: TargetState,
         local: String,
-        asked: &str,
+        raw_local: &str,
+        domain_name: &str,
     ) -> Result<Verdict, String> {
         match domain.recipient_policy {
             RecipientPolicy::Any => Ok(Verdict::Accept),
             RecipientPolicy::Verify => {
+                let asked = format!("{}@{domain_name}", raw_local.to_lowercase());
                 self.ctx
                     .callouts
                     .verify(
@@ -207,7 +214,7 @@ impl Session {
                         domain,
                         target_state,
                         &local,
-                        asked,
+                        &asked,
                     )
                     .await
             }
